@@ -1,0 +1,156 @@
+//! What every plugin's `main` does around its own work: a runtime, Ctrl-C, loading state from
+//! the API or a snapshot, printing the report in the chosen format, and the exit code.
+
+use std::{future::Future, path::Path, process::ExitCode};
+
+use crate::{
+    Error,
+    cli::{self, Connection, KubectlFlags, OutputFormat},
+    report::{Report, Styles, render_json, render_text, render_yaml},
+    state::{ClusterState, Kind, LiveOptions, load_live, load_snapshot},
+};
+
+/// The suite's version and the commit it was built from, for `--version`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KUBE_RUNBOOKS_COMMIT"),
+    ")"
+);
+
+/// The name to show in help: `kubectl why-pending` when run as a kubectl plugin.
+pub fn display_name(plugin: &str) -> String {
+    let invoked = std::env::args_os().next().map(|a| {
+        Path::new(&a)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+    });
+    match invoked.flatten() {
+        Some(name) if name.starts_with("kubectl-") => format!("kubectl {plugin}"),
+        _ => format!("kubectl-{}", plugin.replace('-', "_")),
+    }
+}
+
+/// Runs a plugin's work on a tokio runtime, turning errors and Ctrl-C into messages and exit codes.
+pub fn run<Fut>(work: Fut) -> ExitCode
+where
+    Fut: Future<Output = Result<u8, Error>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return fail(&Error::Output(format!(
+                "cannot start the async runtime: {e}"
+            )));
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = work => result,
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted(String::new())),
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(err: &Error) -> ExitCode {
+    let styles = Styles::for_color(cli::use_color(crate::cli::ColorChoice::Auto));
+    eprintln!("{} {err}", styles.error.style("error:"));
+    ExitCode::from(err.exit_code())
+}
+
+/// Where the state comes from: the live cluster (with its connection) or a snapshot file.
+pub enum Target {
+    Live(Connection),
+    Snapshot(std::path::PathBuf),
+}
+
+impl Target {
+    /// A snapshot when a path is given, else a connection built from the flags.
+    pub async fn from_flags(
+        flags: &KubectlFlags,
+        snapshot: Option<&Path>,
+    ) -> Result<Target, Error> {
+        match snapshot {
+            Some(path) => Ok(Target::Snapshot(path.to_path_buf())),
+            None => Ok(Target::Live(cli::connect(flags).await?)),
+        }
+    }
+
+    /// The namespace to look in: `None` with `-A`, else `-n`, the context's, or "default".
+    pub fn namespace(&self, flags: &KubectlFlags) -> Option<String> {
+        if flags.all_namespaces {
+            return None;
+        }
+        match self {
+            Target::Live(conn) => Some(conn.namespace.clone()),
+            Target::Snapshot(_) => Some(
+                flags
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string()),
+            ),
+        }
+    }
+
+    /// Loads `kinds`; namespaced kinds from `namespace` only, or from all when None.
+    pub async fn load(
+        &self,
+        kinds: &[Kind],
+        namespace: Option<&str>,
+        verbose: bool,
+    ) -> Result<ClusterState, Error> {
+        match self {
+            Target::Live(conn) => {
+                let options = LiveOptions {
+                    namespace: namespace.map(str::to_string),
+                    verbose,
+                };
+                load_live(conn, kinds, &options).await
+            }
+            Target::Snapshot(path) => load_snapshot(path, kinds, namespace),
+        }
+    }
+
+    /// The live connection, or None for a snapshot (which is read-only).
+    pub fn connection(&self) -> Option<&Connection> {
+        match self {
+            Target::Live(conn) => Some(conn),
+            Target::Snapshot(_) => None,
+        }
+    }
+}
+
+/// Prints the report in the format asked for and returns the exit code it implies.
+pub fn emit(report: &Report, flags: &KubectlFlags, empty_message: &str) -> Result<u8, Error> {
+    let text = match flags.output {
+        OutputFormat::Json => render_json(report)?,
+        OutputFormat::Yaml => render_yaml(report)?,
+        OutputFormat::Text => render_text(
+            report,
+            &Styles::for_color(cli::use_color(flags.color)),
+            empty_message,
+        ),
+    };
+    print_stdout(&text)?;
+    Ok(report.exit_code())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output(e.to_string())),
+        _ => Ok(()),
+    }
+}

@@ -18,17 +18,15 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
-/// The name to show in help: `kubectl why-pending` when run as a kubectl plugin.
+/// The name to show in help and usage: the form users type, `kubectl why-pending`.
 pub fn display_name(plugin: &str) -> String {
-    let invoked = std::env::args_os().next().map(|a| {
-        Path::new(&a)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-    });
-    match invoked.flatten() {
-        Some(name) if name.starts_with("kubectl-") => format!("kubectl {plugin}"),
-        _ => format!("kubectl-{}", plugin.replace('-', "_")),
-    }
+    format!("kubectl {plugin}")
+}
+
+/// Parses the command line, naming the command as the user typed it (`kubectl why-pending`).
+pub fn parse_args<A: clap::Parser>(plugin: &str) -> A {
+    let matches = A::command().name(display_name(plugin)).bin_name(display_name(plugin)).get_matches();
+    A::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
 }
 
 /// Runs a plugin's work on a tokio runtime, turning errors and Ctrl-C into messages and exit codes.

@@ -7,10 +7,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod direct_client;
 pub mod error;
 pub mod exit_code;
 pub mod fit;
+pub mod interrupt;
 pub mod report;
+pub mod selector;
 pub mod state;
 
 pub use error::Error;

@@ -128,7 +128,7 @@ fn object_short(object: &super::finding::ObjectRef) -> String {
 
 #[cfg(test)]
 mod tests {
-    use jiff::Timestamp;
+    use k8s_openapi::jiff::Timestamp;
 
     use super::*;
     use crate::{

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use jiff::Timestamp;
+use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::api::{
     apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet},
     batch::v1::Job,
@@ -69,6 +69,14 @@ macro_rules! cluster_state {
                     origin,
                     observed_at,
                 }
+            }
+
+            /// Adds everything `other` loaded (a second load of other kinds or scopes).
+            pub fn absorb(&mut self, other: ClusterState) {
+                $(self.$field.extend(other.$field);)*
+                self.loaded.extend(other.loaded);
+                self.unavailable.retain(|u| !self.loaded.contains(&u.kind));
+                self.unavailable.extend(other.unavailable.into_iter().filter(|u| !self.loaded.contains(&u.kind)));
             }
         }
 

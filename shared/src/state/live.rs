@@ -4,7 +4,7 @@
 use std::{fmt::Debug, time::Instant};
 
 use futures::future::join_all;
-use jiff::Timestamp;
+use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use kube::{
     Api, Client, Resource, ResourceExt,

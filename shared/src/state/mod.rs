@@ -2,11 +2,15 @@
 //! cannot tell the two apart.
 
 mod cluster_state;
+mod events;
 mod kind;
 mod live;
+mod owners;
 mod snapshot;
 
 pub use cluster_state::{ClusterState, Origin, Stored, Unavailable};
+pub use events::{event_count, event_reporter, event_time};
 pub use kind::Kind;
 pub use live::{LiveOptions, load_live};
+pub use owners::controller_of;
 pub use snapshot::load_snapshot;

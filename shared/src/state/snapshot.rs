@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
+use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 use super::{

@@ -139,7 +139,8 @@ fn phrase(plugin: Plugin, count: usize, resources: &[String]) -> String {
 }
 
 fn explanation(fit: &PodFit) -> String {
-    let requests: Vec<String> = fit.requests.total.iter().filter(|(_, amount)| *amount > 0).map(|(name, amount)| kube_runbook::fit::format_amount(name, amount)).collect();
+    let requests: Vec<String> =
+        fit.requests.total.iter().filter(|(_, amount)| *amount > 0).map(|(name, amount)| named_amount(name, amount)).collect();
     let mut text = format!(
         "The scheduler checked {} node(s) and every one rejects the pod. Below, each node's reasons are listed closest-to-fitting first, with the arithmetic.",
         fit.nodes.len()
@@ -151,6 +152,12 @@ fn explanation(fit: &PodFit) -> String {
         text.push_str(&format!("\nThe capacity exists, but fragmented: {}", fragment.summary));
     }
     text
+}
+
+/// "2 CPU", "1Gi memory", "1 nvidia.com/gpu".
+fn named_amount(name: &str, amount: i64) -> String {
+    let formatted = kube_runbook::fit::format_amount(name, amount);
+    if name == kube_runbook::fit::CPU || name == kube_runbook::fit::PODS { formatted } else { format!("{formatted} {name}") }
 }
 
 /// The rejections of the nodes closest to fitting, in ranking order.

@@ -1,0 +1,4 @@
+//! End-to-end tests of kubectl why-pending against the real control plane.
+
+mod cli;
+mod kubelet;

@@ -15,7 +15,11 @@ pub fn explain(state: &ClusterState, selection: &Selection) -> Vec<Finding> {
     if let Some(owner) = &selection.owner {
         findings.extend(owner::analyse(owner, selection.pods.len(), state));
     }
-    let index = selection.pods.iter().any(|p| is_unscheduled(p)).then(|| scheduling::Cluster::new(state));
+    let index = selection
+        .pods
+        .iter()
+        .any(|p| is_unscheduled(p))
+        .then(|| scheduling::Cluster::new(state));
     for pod in &selection.pods {
         let object = ObjectRef::namespaced(
             "Pod",
@@ -23,7 +27,9 @@ pub fn explain(state: &ClusterState, selection: &Selection) -> Vec<Finding> {
             pod.metadata.name.as_deref().unwrap_or_default(),
         );
         match &index {
-            Some(cluster) if is_unscheduled(pod) => findings.extend(scheduling::analyse(pod, &object, state, cluster)),
+            Some(cluster) if is_unscheduled(pod) => {
+                findings.extend(scheduling::analyse(pod, &object, state, cluster))
+            }
             _ => findings.extend(kubelet::analyse(pod, state)),
         }
     }
@@ -32,7 +38,13 @@ pub fn explain(state: &ClusterState, selection: &Selection) -> Vec<Finding> {
 
 /// Waiting for the scheduler: no node assigned, not finished, not being deleted.
 pub fn is_unscheduled(pod: &Pod) -> bool {
-    let assigned = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty());
+    let assigned = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty());
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-    !assigned && matches!(phase, None | Some("Pending")) && pod.metadata.deletion_timestamp.is_none()
+    !assigned
+        && matches!(phase, None | Some("Pending"))
+        && pod.metadata.deletion_timestamp.is_none()
 }

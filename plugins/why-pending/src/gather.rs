@@ -8,8 +8,15 @@ use kube_runbook::{
 };
 
 /// Cluster-wide: every pod counts toward node usage, and CNI pods live in kube-system.
-const CLUSTER_WIDE: [Kind; 7] =
-    [Kind::Pod, Kind::Node, Kind::PersistentVolume, Kind::StorageClass, Kind::Namespace, Kind::Lease, Kind::PriorityClass];
+const CLUSTER_WIDE: [Kind; 7] = [
+    Kind::Pod,
+    Kind::Node,
+    Kind::PersistentVolume,
+    Kind::StorageClass,
+    Kind::Namespace,
+    Kind::Lease,
+    Kind::PriorityClass,
+];
 
 /// From the namespace in scope (or all with -A).
 const IN_SCOPE: [Kind; 12] = [
@@ -28,12 +35,21 @@ const IN_SCOPE: [Kind; 12] = [
 ];
 
 /// Loads the state; with namespace-only permissions, falls back to the namespace's pods.
-pub async fn gather(target: &Target, namespace: Option<&str>, verbose: bool) -> Result<ClusterState, Error> {
-    let (mut state, in_scope) =
-        tokio::try_join!(target.load(&CLUSTER_WIDE, None, verbose), target.load(&IN_SCOPE, namespace, verbose))?;
+pub async fn gather(
+    target: &Target,
+    namespace: Option<&str>,
+    verbose: bool,
+) -> Result<ClusterState, Error> {
+    let (mut state, in_scope) = tokio::try_join!(
+        target.load(&CLUSTER_WIDE, None, verbose),
+        target.load(&IN_SCOPE, namespace, verbose)
+    )?;
     state.absorb(in_scope);
     if !state.has(Kind::Pod) && namespace.is_some() {
-        let reason = state.unavailable_reason(Kind::Pod).unwrap_or_default().to_string();
+        let reason = state
+            .unavailable_reason(Kind::Pod)
+            .unwrap_or_default()
+            .to_string();
         let local = target.load(&[Kind::Pod], namespace, verbose).await?;
         state.absorb(local);
         if state.has(Kind::Pod) {

@@ -27,18 +27,36 @@ async fn run(args: Args) -> Result<u8, Error> {
     let state = gather::gather(&source, namespace.as_deref(), args.kube.verbose > 0).await?;
     if let Some(ns) = namespace.as_deref()
         && state.has(Kind::Namespace)
-        && !state.namespaces.iter().any(|n| n.metadata.name.as_deref() == Some(ns))
+        && !state
+            .namespaces
+            .iter()
+            .any(|n| n.metadata.name.as_deref() == Some(ns))
     {
-        return Err(Error::not_found("namespace", ns, None, state.namespaces.iter().filter_map(|n| n.metadata.name.as_deref())));
+        return Err(Error::not_found(
+            "namespace",
+            ns,
+            None,
+            state
+                .namespaces
+                .iter()
+                .filter_map(|n| n.metadata.name.as_deref()),
+        ));
     }
     let selection = select(&state, &target, namespace.as_deref(), &labels)?;
     let findings = analyse::explain(&state, &selection);
     let report = Report::new("why-pending", &state, findings);
     let all_fine = match (&target, namespace.as_deref()) {
         (Target::Pod(name), _) => format!("pod {name} is running and ready"),
-        (Target::Owner(kind, name), _) => format!("every pod of {} {name} is running and ready", kind.kind_name().to_lowercase()),
-        (Target::Unhealthy, Some(ns)) => format!("every pod in namespace {ns} is running and ready (or completed)"),
-        (Target::Unhealthy, None) => "every pod in the cluster is running and ready (or completed)".to_string(),
+        (Target::Owner(kind, name), _) => format!(
+            "every pod of {} {name} is running and ready",
+            kind.kind_name().to_lowercase()
+        ),
+        (Target::Unhealthy, Some(ns)) => {
+            format!("every pod in namespace {ns} is running and ready (or completed)")
+        }
+        (Target::Unhealthy, None) => {
+            "every pod in the cluster is running and ready (or completed)".to_string()
+        }
     };
     app::emit(&report, &args.kube, &all_fine)
 }

@@ -1,10 +1,7 @@
 //! Why a workload has fewer pods than it wants: the controller's FailedCreate events (quota,
 //! LimitRange, admission, service account) and its status conditions.
 
-use k8s_openapi::{
-    api::core::v1::Event,
-    apimachinery::pkg::apis::meta::v1::ObjectMeta,
-};
+use k8s_openapi::{api::core::v1::Event, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use kube_runbook::{
     report::{Finding, ObjectRef, Remedy, Severity, Source},
     state::{ClusterState, controller_of, event_count},
@@ -18,7 +15,9 @@ pub fn analyse(owner: &ObjectRef, pod_count: usize, state: &ClusterState) -> Vec
         .iter()
         .filter_map(|creator| {
             let events = state.events_for(&creator.kind, Some(namespace), &creator.name, None);
-            let failed = events.into_iter().find(|e| e.reason.as_deref() == Some("FailedCreate"))?;
+            let failed = events
+                .into_iter()
+                .find(|e| e.reason.as_deref() == Some("FailedCreate"))?;
             Some(failed_create(owner, creator, failed))
         })
         .collect();
@@ -41,7 +40,13 @@ fn creating_objects(owner: &ObjectRef, state: &ClusterState) -> Vec<ObjectRef> {
         .replica_sets
         .iter()
         .filter(|rs| owned_by_deployment(&rs.metadata))
-        .filter_map(|rs| Some(ObjectRef::namespaced("ReplicaSet", owner.namespace.as_deref()?, rs.metadata.name.as_deref()?)))
+        .filter_map(|rs| {
+            Some(ObjectRef::namespaced(
+                "ReplicaSet",
+                owner.namespace.as_deref()?,
+                rs.metadata.name.as_deref()?,
+            ))
+        })
         .collect()
 }
 
@@ -49,18 +54,23 @@ fn failed_create(owner: &ObjectRef, creator: &ObjectRef, event: &Event) -> Findi
     let message = event.message.clone().unwrap_or_default();
     let namespace = owner.namespace.as_deref().unwrap_or_default();
     let (cause, explanation, remedy) = classify(&message, namespace);
-    Finding::new(Severity::Error, owner.clone(), "pods-not-created", format!("its pods cannot be created: {cause}"))
-        .explain(explanation)
-        .evidence(
-            message,
-            Source::Event {
-                reason: "FailedCreate".into(),
-                count: Some(event_count(event)),
-                last_seen: None,
-                reporter: Some(format!("{} {}", creator.kind.to_lowercase(), creator.name)),
-            },
-        )
-        .remedy(remedy)
+    Finding::new(
+        Severity::Error,
+        owner.clone(),
+        "pods-not-created",
+        format!("its pods cannot be created: {cause}"),
+    )
+    .explain(explanation)
+    .evidence(
+        message,
+        Source::Event {
+            reason: "FailedCreate".into(),
+            count: Some(event_count(event)),
+            last_seen: None,
+            reporter: Some(format!("{} {}", creator.kind.to_lowercase(), creator.name)),
+        },
+    )
+    .remedy(remedy)
 }
 
 /// The cause named by a FailedCreate message, with its explanation and fix.
@@ -77,7 +87,8 @@ fn classify(message: &str, namespace: &str) -> (&'static str, String, Remedy) {
             "A ResourceQuota on cpu or memory makes requests/limits mandatory for every container; the pod template leaves some unset.".into(),
             Remedy::step("Set resources.requests and resources.limits on every container of the pod template, or add a LimitRange with defaults"),
         )
-    } else if message.contains("LimitRange") || message.contains("maximum") && message.contains("per Container")
+    } else if message.contains("LimitRange")
+        || message.contains("maximum") && message.contains("per Container")
         || message.contains("minimum") && message.contains("per Container")
     {
         (
@@ -117,14 +128,28 @@ fn no_pods(owner: &ObjectRef, state: &ClusterState) -> Finding {
     let name = &owner.name;
     let scaled_to_zero = desired_replicas(owner, state) == Some(0);
     if scaled_to_zero {
-        return Finding::new(Severity::Info, owner.clone(), "scaled-to-zero", "it is scaled to 0 replicas, so it has no pods")
-            .remedy(Remedy::command("Scale it up if pods are wanted", format!("kubectl scale {}/{name} -n {namespace} --replicas=1", owner.kind.to_lowercase())));
+        return Finding::new(
+            Severity::Info,
+            owner.clone(),
+            "scaled-to-zero",
+            "it is scaled to 0 replicas, so it has no pods",
+        )
+        .remedy(Remedy::command(
+            "Scale it up if pods are wanted",
+            format!(
+                "kubectl scale {}/{name} -n {namespace} --replicas=1",
+                owner.kind.to_lowercase()
+            ),
+        ));
     }
     let daemon_set_targets_no_node = owner.kind == "DaemonSet"
         && state
             .daemon_sets
             .iter()
-            .find(|d| d.metadata.namespace.as_deref() == Some(namespace) && d.metadata.name.as_deref() == Some(name))
+            .find(|d| {
+                d.metadata.namespace.as_deref() == Some(namespace)
+                    && d.metadata.name.as_deref() == Some(name)
+            })
             .and_then(|d| d.status.as_ref())
             .is_some_and(|s| s.desired_number_scheduled == 0);
     if daemon_set_targets_no_node {
@@ -139,11 +164,34 @@ fn no_pods(owner: &ObjectRef, state: &ClusterState) -> Finding {
 
 /// `spec.replicas` of a scalable workload.
 fn desired_replicas(owner: &ObjectRef, state: &ClusterState) -> Option<i32> {
-    let is_owner = |meta: &ObjectMeta| meta.namespace == owner.namespace && meta.name.as_deref() == Some(owner.name.as_str());
+    let is_owner = |meta: &ObjectMeta| {
+        meta.namespace == owner.namespace && meta.name.as_deref() == Some(owner.name.as_str())
+    };
     match owner.kind.as_str() {
-        "Deployment" => state.deployments.iter().find(|d| is_owner(&d.metadata))?.spec.replicas,
-        "StatefulSet" => state.stateful_sets.iter().find(|d| is_owner(&d.metadata))?.spec.replicas,
-        "ReplicaSet" => state.replica_sets.iter().find(|d| is_owner(&d.metadata))?.spec.replicas,
+        "Deployment" => {
+            state
+                .deployments
+                .iter()
+                .find(|d| is_owner(&d.metadata))?
+                .spec
+                .replicas
+        }
+        "StatefulSet" => {
+            state
+                .stateful_sets
+                .iter()
+                .find(|d| is_owner(&d.metadata))?
+                .spec
+                .replicas
+        }
+        "ReplicaSet" => {
+            state
+                .replica_sets
+                .iter()
+                .find(|d| is_owner(&d.metadata))?
+                .spec
+                .replicas
+        }
         _ => None,
     }
 }
@@ -155,9 +203,26 @@ mod tests {
     #[test]
     fn classifies_quota_limitrange_and_webhooks() {
         assert_eq!(classify("pods \"web-1\" is forbidden: exceeded quota: q, requested: cpu=2, used: cpu=9, limited: cpu=10", "ns").0, "a ResourceQuota is exhausted");
-        assert_eq!(classify("pods \"web-1\" is forbidden: maximum cpu usage per Container is 1, but limit is 2", "ns").0, "a LimitRange rejects the pod's resources");
-        assert_eq!(classify("admission webhook \"policy.example.com\" denied the request: no", "ns").0, "an admission webhook denies the pod");
+        assert_eq!(
+            classify(
+                "pods \"web-1\" is forbidden: maximum cpu usage per Container is 1, but limit is 2",
+                "ns"
+            )
+            .0,
+            "a LimitRange rejects the pod's resources"
+        );
+        assert_eq!(
+            classify(
+                "admission webhook \"policy.example.com\" denied the request: no",
+                "ns"
+            )
+            .0,
+            "an admission webhook denies the pod"
+        );
         assert_eq!(classify("pods \"x\" is forbidden: error looking up service account ns/robot: serviceaccount \"robot\" not found", "ns").0, "the pod's ServiceAccount does not exist");
-        assert_eq!(classify("something else", "ns").0, "the API server refuses to create them");
+        assert_eq!(
+            classify("something else", "ns").0,
+            "the API server refuses to create them"
+        );
     }
 }

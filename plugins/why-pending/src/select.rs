@@ -23,22 +23,38 @@ pub fn select<'a>(
     namespace: Option<&str>,
     labels: &LabelQuery,
 ) -> Result<Selection<'a>, Error> {
-    let in_scope = |pod: &&Pod| namespace.is_none_or(|ns| pod.metadata.namespace.as_deref() == Some(ns));
+    let in_scope =
+        |pod: &&Pod| namespace.is_none_or(|ns| pod.metadata.namespace.as_deref() == Some(ns));
     match target {
         Target::Pod(name) => {
-            let found: Vec<&Pod> =
-                state.pods.iter().filter(in_scope).filter(|p| p.metadata.name.as_deref() == Some(name)).collect();
+            let found: Vec<&Pod> = state
+                .pods
+                .iter()
+                .filter(in_scope)
+                .filter(|p| p.metadata.name.as_deref() == Some(name))
+                .collect();
             match found.len() {
                 0 => Err(Error::not_found(
                     "pod",
                     name,
                     namespace,
-                    state.pods.iter().filter(in_scope).filter_map(|p| p.metadata.name.as_deref()),
+                    state
+                        .pods
+                        .iter()
+                        .filter(in_scope)
+                        .filter_map(|p| p.metadata.name.as_deref()),
                 )),
-                1 => Ok(Selection { pods: found, owner: None }),
+                1 => Ok(Selection {
+                    pods: found,
+                    owner: None,
+                }),
                 _ => Err(Error::Usage(format!(
                     "pod \"{name}\" exists in several namespaces ({}): pass -n NAMESPACE",
-                    found.iter().filter_map(|p| p.metadata.namespace.as_deref()).collect::<Vec<_>>().join(", ")
+                    found
+                        .iter()
+                        .filter_map(|p| p.metadata.namespace.as_deref())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))),
             }
         }
@@ -51,7 +67,10 @@ pub fn select<'a>(
                 .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
                 .filter(|p| belongs_to(state, p, *kind, name))
                 .collect();
-            Ok(Selection { pods, owner: Some(owner) })
+            Ok(Selection {
+                pods,
+                owner: Some(owner),
+            })
         }
         Target::Unhealthy => {
             let pods = state
@@ -68,7 +87,9 @@ pub fn select<'a>(
 
 /// Not Running and Ready, or restarting; finished pods (Succeeded) are fine.
 pub fn needs_explaining(pod: &Pod) -> bool {
-    let Some(status) = &pod.status else { return true };
+    let Some(status) = &pod.status else {
+        return true;
+    };
     match status.phase.as_deref() {
         Some("Succeeded") => false,
         Some("Running") => {
@@ -78,7 +99,10 @@ pub fn needs_explaining(pod: &Pod) -> bool {
                 .flatten()
                 .any(|c| c.type_ == "Ready" && c.status == "True");
             let crash_looping = status.container_statuses.iter().flatten().any(|c| {
-                c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref())
+                c.state
+                    .as_ref()
+                    .and_then(|s| s.waiting.as_ref())
+                    .and_then(|w| w.reason.as_deref())
                     == Some("CrashLoopBackOff")
             });
             !ready || crash_looping || pod.metadata.deletion_timestamp.is_some()
@@ -88,18 +112,27 @@ pub fn needs_explaining(pod: &Pod) -> bool {
 }
 
 fn belongs_to(state: &ClusterState, pod: &Pod, kind: OwnerKind, name: &str) -> bool {
-    let Some(owner) = controller_of(&pod.metadata) else { return false };
+    let Some(owner) = controller_of(&pod.metadata) else {
+        return false;
+    };
     match kind {
         OwnerKind::Deployment => {
             let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
-            state.top_controller(ns, &pod.metadata).is_some_and(|top| top.kind == "Deployment" && top.name == name)
+            state
+                .top_controller(ns, &pod.metadata)
+                .is_some_and(|top| top.kind == "Deployment" && top.name == name)
         }
         _ => owner.kind == kind.kind_name() && owner.name == name,
     }
 }
 
 /// The namespace of the named workload, or not-found with near names.
-fn owner_namespace(state: &ClusterState, kind: OwnerKind, name: &str, namespace: Option<&str>) -> Result<String, Error> {
+fn owner_namespace(
+    state: &ClusterState,
+    kind: OwnerKind,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<String, Error> {
     let metas: Vec<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> = match kind {
         OwnerKind::Deployment => state.deployments.iter().map(|o| &o.metadata).collect(),
         OwnerKind::ReplicaSet => state.replica_sets.iter().map(|o| &o.metadata).collect(),
@@ -107,9 +140,14 @@ fn owner_namespace(state: &ClusterState, kind: OwnerKind, name: &str, namespace:
         OwnerKind::DaemonSet => state.daemon_sets.iter().map(|o| &o.metadata).collect(),
         OwnerKind::Job => state.jobs.iter().map(|o| &o.metadata).collect(),
     };
-    let in_scope: Vec<_> =
-        metas.into_iter().filter(|m| namespace.is_none_or(|ns| m.namespace.as_deref() == Some(ns))).collect();
-    let found: Vec<_> = in_scope.iter().filter(|m| m.name.as_deref() == Some(name)).collect();
+    let in_scope: Vec<_> = metas
+        .into_iter()
+        .filter(|m| namespace.is_none_or(|ns| m.namespace.as_deref() == Some(ns)))
+        .collect();
+    let found: Vec<_> = in_scope
+        .iter()
+        .filter(|m| m.name.as_deref() == Some(name))
+        .collect();
     match found.as_slice() {
         [one] => Ok(one.namespace.clone().unwrap_or_default()),
         [] => Err(Error::not_found(
@@ -142,24 +180,45 @@ mod tests {
     }
 
     fn state(pods: Vec<Pod>) -> ClusterState {
-        let mut state = ClusterState::new(Origin::Snapshot { path: "s".into() }, k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+        let mut state = ClusterState::new(
+            Origin::Snapshot { path: "s".into() },
+            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+        );
         state.pods = pods;
         state
     }
 
     #[test]
     fn unhealthy_skips_ready_and_succeeded_pods() {
-        let s = state(vec![pod("ok", "Running", true), pod("done", "Succeeded", false), pod("stuck", "Pending", false)]);
+        let s = state(vec![
+            pod("ok", "Running", true),
+            pod("done", "Succeeded", false),
+            pod("stuck", "Pending", false),
+        ]);
         let sel = select(&s, &Target::Unhealthy, Some("shop"), &LabelQuery::default()).unwrap();
-        let names: Vec<_> = sel.pods.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+        let names: Vec<_> = sel
+            .pods
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
         assert_eq!(names, vec!["stuck"]);
     }
 
     #[test]
     fn unknown_pod_suggests_near_names() {
         let s = state(vec![pod("web-abc", "Pending", false)]);
-        let err = select(&s, &Target::Pod("web-ab".into()), Some("shop"), &LabelQuery::default()).err().unwrap();
-        assert!(err.to_string().contains("did you mean \"web-abc\""), "{err}");
+        let err = select(
+            &s,
+            &Target::Pod("web-ab".into()),
+            Some("shop"),
+            &LabelQuery::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string().contains("did you mean \"web-abc\""),
+            "{err}"
+        );
         assert_eq!(err.exit_code(), kube_runbook::exit_code::NOT_FOUND);
     }
 }

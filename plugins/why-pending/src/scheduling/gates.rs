@@ -5,8 +5,14 @@ use kube_runbook::report::{Finding, ObjectRef, Remedy, Severity, Source};
 
 /// A finding when the pod has scheduling gates.
 pub fn analyse(pod: &Pod, object: &ObjectRef) -> Option<Finding> {
-    let gates: Vec<&str> =
-        pod.spec.as_ref()?.scheduling_gates.iter().flatten().map(|g| g.name.as_str()).collect();
+    let gates: Vec<&str> = pod
+        .spec
+        .as_ref()?
+        .scheduling_gates
+        .iter()
+        .flatten()
+        .map(|g| g.name.as_str())
+        .collect();
     if gates.is_empty() {
         return None;
     }

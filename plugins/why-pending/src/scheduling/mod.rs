@@ -21,18 +21,33 @@ pub struct Cluster<'a> {
 
 impl<'a> Cluster<'a> {
     pub fn new(state: &'a ClusterState) -> Self {
-        Cluster { snapshot: Snapshot::from_state(state) }
+        Cluster {
+            snapshot: Snapshot::from_state(state),
+        }
     }
 }
 
 /// Findings for a pod that has no node yet.
-pub fn analyse(pod: &Pod, object: &ObjectRef, state: &ClusterState, cluster: &Cluster) -> Vec<Finding> {
+pub fn analyse(
+    pod: &Pod,
+    object: &ObjectRef,
+    state: &ClusterState,
+    cluster: &Cluster,
+) -> Vec<Finding> {
     if let Some(gated) = gates::analyse(pod, object) {
         return vec![gated];
     }
-    let mut findings: Vec<Finding> = scheduler_liveness::analyse(pod, object, state).into_iter().collect();
+    let mut findings: Vec<Finding> = scheduler_liveness::analyse(pod, object, state)
+        .into_iter()
+        .collect();
     let said = scheduler_said::latest(pod, object, state);
-    findings.extend(unschedulable::analyse(pod, object, state, &cluster.snapshot, said));
+    findings.extend(unschedulable::analyse(
+        pod,
+        object,
+        state,
+        &cluster.snapshot,
+        said,
+    ));
     findings.extend(preemption::analyse(pod, object));
     findings
 }

@@ -5,7 +5,12 @@ use kube_runbook::report::{Finding, ObjectRef, Severity, Source};
 
 /// An info finding when the scheduler has nominated a node for the pod.
 pub fn analyse(pod: &Pod, object: &ObjectRef) -> Option<Finding> {
-    let node = pod.status.as_ref()?.nominated_node_name.as_deref().filter(|n| !n.is_empty())?;
+    let node = pod
+        .status
+        .as_ref()?
+        .nominated_node_name
+        .as_deref()
+        .filter(|n| !n.is_empty())?;
     Some(
         Finding::new(
             Severity::Info,

@@ -13,7 +13,12 @@ const DEFAULT_SCHEDULER: &str = "default-scheduler";
 
 /// A finding when no scheduler appears to serve the pod's schedulerName.
 pub fn analyse(pod: &Pod, object: &ObjectRef, state: &ClusterState) -> Option<Finding> {
-    let scheduler = pod.spec.as_ref()?.scheduler_name.as_deref().unwrap_or(DEFAULT_SCHEDULER);
+    let scheduler = pod
+        .spec
+        .as_ref()?
+        .scheduler_name
+        .as_deref()
+        .unwrap_or(DEFAULT_SCHEDULER);
     if scheduler == DEFAULT_SCHEDULER {
         return stale_default_scheduler(object, state);
     }
@@ -36,21 +41,39 @@ pub fn analyse(pod: &Pod, object: &ObjectRef, state: &ClusterState) -> Option<Fi
 }
 
 fn serves(scheduler: &str, state: &ClusterState) -> bool {
-    state.events.iter().any(|e| event_reporter(e) == Some(scheduler))
-        || state.leases.iter().any(|l| l.metadata.name.as_deref() == Some(scheduler))
-        || state.pods.iter().any(|p| p.metadata.name.as_deref().is_some_and(|n| n.starts_with(scheduler)))
+    state
+        .events
+        .iter()
+        .any(|e| event_reporter(e) == Some(scheduler))
+        || state
+            .leases
+            .iter()
+            .any(|l| l.metadata.name.as_deref() == Some(scheduler))
+        || state.pods.iter().any(|p| {
+            p.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(scheduler))
+        })
 }
 
 fn stale_default_scheduler(object: &ObjectRef, state: &ClusterState) -> Option<Finding> {
     if !state.has(Kind::Lease) {
         return None;
     }
-    let lease = state
-        .leases
-        .iter()
-        .find(|l| l.metadata.namespace.as_deref() == Some("kube-system") && l.metadata.name.as_deref() == Some("kube-scheduler"))?;
+    let lease = state.leases.iter().find(|l| {
+        l.metadata.namespace.as_deref() == Some("kube-system")
+            && l.metadata.name.as_deref() == Some("kube-scheduler")
+    })?;
     let age = lease_age(lease, state)?;
-    let duration = Duration::from_secs(lease.spec.as_ref()?.lease_duration_seconds.unwrap_or(15).max(1) as u64);
+    let duration = Duration::from_secs(
+        lease
+            .spec
+            .as_ref()?
+            .lease_duration_seconds
+            .unwrap_or(15)
+            .max(1) as u64,
+    );
     if age <= duration * 2 {
         return None;
     }
@@ -87,7 +110,10 @@ mod tests {
     use super::*;
 
     fn state_at(now: &str) -> ClusterState {
-        let mut state = ClusterState::new(Origin::Snapshot { path: "s".into() }, now.parse::<Timestamp>().unwrap());
+        let mut state = ClusterState::new(
+            Origin::Snapshot { path: "s".into() },
+            now.parse::<Timestamp>().unwrap(),
+        );
         state.loaded.insert(Kind::Lease);
         state
     }
@@ -120,7 +146,12 @@ mod tests {
     #[test]
     fn unknown_custom_scheduler() {
         let state = state_at("2026-01-01T00:00:10Z");
-        let finding = analyse(&pod(Some("my-scheduler")), &ObjectRef::namespaced("Pod", "ns", "p"), &state).unwrap();
+        let finding = analyse(
+            &pod(Some("my-scheduler")),
+            &ObjectRef::namespaced("Pod", "ns", "p"),
+            &state,
+        )
+        .unwrap();
         assert_eq!(finding.code, "unknown-scheduler");
     }
 }

@@ -17,10 +17,15 @@ pub struct SchedulerSaid {
 pub fn latest(pod: &Pod, object: &ObjectRef, state: &ClusterState) -> Option<SchedulerSaid> {
     let uid = pod.metadata.uid.as_deref();
     let events = state.events_for("Pod", object.namespace.as_deref(), &object.name, uid);
-    if let Some(event) = events.into_iter().find(|e| e.reason.as_deref() == Some("FailedScheduling")) {
+    if let Some(event) = events
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("FailedScheduling"))
+    {
         let last_seen = event_time(event).and_then(|t| {
             let span = state.observed_at.duration_since(t);
-            std::time::Duration::try_from(span).ok().map(|d| format!("{} ago", human_duration(d)))
+            std::time::Duration::try_from(span)
+                .ok()
+                .map(|d| format!("{} ago", human_duration(d)))
         });
         return Some(SchedulerSaid {
             message: event.message.clone().unwrap_or_default(),
@@ -32,7 +37,13 @@ pub fn latest(pod: &Pod, object: &ObjectRef, state: &ClusterState) -> Option<Sch
             },
         });
     }
-    let condition = pod.status.as_ref()?.conditions.iter().flatten().find(|c| c.type_ == "PodScheduled" && c.status == "False")?;
+    let condition = pod
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")?;
     Some(SchedulerSaid {
         message: condition.message.clone().filter(|m| !m.is_empty())?,
         source: Source::Condition {

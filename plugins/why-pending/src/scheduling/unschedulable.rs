@@ -44,7 +44,10 @@ pub fn analyse(
         );
     }
     if let Some(said) = &said {
-        finding = finding.evidence(format!("the scheduler said: {}", said.message), said.source.clone());
+        finding = finding.evidence(
+            format!("the scheduler said: {}", said.message),
+            said.source.clone(),
+        );
     } else {
         finding = finding.evidence("the scheduler has not reported on this pod (no FailedScheduling event or PodScheduled message)", Source::Computed);
     }
@@ -59,9 +62,14 @@ pub fn analyse(
 
 fn unschedulable(object: &ObjectRef, fit: &PodFit) -> Finding {
     if let Some(first) = fit.prefilter.first() {
-        let mut finding = Finding::new(Severity::Error, object.clone(), "unschedulable", format!("it cannot be scheduled: {}", first.message))
-            .explain(&first.explanation)
-            .remedy(Remedy::step(&first.fix));
+        let mut finding = Finding::new(
+            Severity::Error,
+            object.clone(),
+            "unschedulable",
+            format!("it cannot be scheduled: {}", first.message),
+        )
+        .explain(&first.explanation)
+        .remedy(Remedy::step(&first.fix));
         for other in &fit.prefilter[1..] {
             finding = finding.evidence(format!("also: {}", other.message), Source::Computed);
         }
@@ -72,18 +80,32 @@ fn unschedulable(object: &ObjectRef, fit: &PodFit) -> Finding {
             .explain("No Node objects exist (or none could be read). Pods stay Pending until a node registers.")
             .remedy(Remedy::command("Check that the nodes' kubelets have registered", "kubectl get nodes"));
     }
-    let mut finding = Finding::new(Severity::Error, object.clone(), "unschedulable", format!("no node can run it: {}", summary(fit)))
-        .explain(explanation(fit));
+    let mut finding = Finding::new(
+        Severity::Error,
+        object.clone(),
+        "unschedulable",
+        format!("no node can run it: {}", summary(fit)),
+    )
+    .explain(explanation(fit));
     for (node, rejection) in shown_rejections(fit) {
-        let facts = if rejection.evidence.is_empty() { String::new() } else { format!(": {}", rejection.evidence.join("; ")) };
+        let facts = if rejection.evidence.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", rejection.evidence.join("; "))
+        };
         finding = finding.evidence(
             format!("node {node}: {}{facts}", rejection.reason),
-            Source::Object { object: ObjectRef::cluster("Node", node) },
+            Source::Object {
+                object: ObjectRef::cluster("Node", node),
+            },
         );
     }
     let hidden = fit.ranking.len().saturating_sub(NODES_SHOWN);
     if hidden > 0 {
-        finding = finding.evidence(format!("{hidden} more node(s) not shown (-o json lists every node)"), Source::Computed);
+        finding = finding.evidence(
+            format!("{hidden} more node(s) not shown (-o json lists every node)"),
+            Source::Computed,
+        );
     }
     for fragment in fit.fragmentation.iter().filter(|f| f.fragmented) {
         finding = finding.evidence(&fragment.summary, Source::Computed);
@@ -112,24 +134,52 @@ fn summary(fit: &PodFit) -> String {
             }
         }
     }
-    let mut parts: Vec<(usize, String)> =
-        by_plugin.into_iter().map(|(plugin, (count, resources))| (count, phrase(plugin, count, &resources))).collect();
-    parts.sort_by(|a, b| b.0.cmp(&a.0));
-    parts.into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("; ")
+    let mut parts: Vec<(usize, String)> = by_plugin
+        .into_iter()
+        .map(|(plugin, (count, resources))| (count, phrase(plugin, count, &resources)))
+        .collect();
+    parts.sort_by_key(|part| std::cmp::Reverse(part.0));
+    parts
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn phrase(plugin: Plugin, count: usize, resources: &[String]) -> String {
-    let nodes = if count == 1 { "1 node".to_string() } else { format!("{count} nodes") };
-    let (is, has, does) = if count == 1 { ("is", "has", "does") } else { ("are", "have", "do") };
+    let nodes = if count == 1 {
+        "1 node".to_string()
+    } else {
+        format!("{count} nodes")
+    };
+    let (is, has, does) = if count == 1 {
+        ("is", "has", "does")
+    } else {
+        ("are", "have", "do")
+    };
     match plugin {
-        Plugin::NodeResourcesFit if resources.is_empty() => format!("{nodes} {are_full}", are_full = if count == 1 { "is full (pods)" } else { "are full (pods)" }),
-        Plugin::NodeResourcesFit => format!("{nodes} {lack} enough {}", resources.join(" and "), lack = if count == 1 { "lacks" } else { "lack" }),
+        Plugin::NodeResourcesFit if resources.is_empty() => format!(
+            "{nodes} {are_full}",
+            are_full = if count == 1 {
+                "is full (pods)"
+            } else {
+                "are full (pods)"
+            }
+        ),
+        Plugin::NodeResourcesFit => format!(
+            "{nodes} {lack} enough {}",
+            resources.join(" and "),
+            lack = if count == 1 { "lacks" } else { "lack" }
+        ),
         Plugin::NodeUnschedulable => format!("{nodes} {is} cordoned"),
         Plugin::NodeName => format!("{nodes} {is} not the node it names"),
         Plugin::TaintToleration => format!("{nodes} {has} a taint it does not tolerate"),
         Plugin::NodeAffinity => format!("{nodes} {does} not match its node selector or affinity"),
         Plugin::NodePorts => format!("{nodes} already {has} its host port in use"),
-        Plugin::VolumeRestrictions | Plugin::NodeVolumeLimits | Plugin::VolumeBinding | Plugin::VolumeZone => {
+        Plugin::VolumeRestrictions
+        | Plugin::NodeVolumeLimits
+        | Plugin::VolumeBinding
+        | Plugin::VolumeZone => {
             format!("{nodes} cannot reach its volumes")
         }
         Plugin::PodTopologySpread => format!("{nodes} would break its topology spread constraints"),
@@ -139,8 +189,13 @@ fn phrase(plugin: Plugin, count: usize, resources: &[String]) -> String {
 }
 
 fn explanation(fit: &PodFit) -> String {
-    let requests: Vec<String> =
-        fit.requests.total.iter().filter(|(_, amount)| *amount > 0).map(|(name, amount)| named_amount(name, amount)).collect();
+    let requests: Vec<String> = fit
+        .requests
+        .total
+        .iter()
+        .filter(|(_, amount)| *amount > 0)
+        .map(|(name, amount)| named_amount(name, amount))
+        .collect();
     let mut text = format!(
         "The scheduler checked {} node(s) and every one rejects the pod. Below, each node's reasons are listed closest-to-fitting first, with the arithmetic.",
         fit.nodes.len()
@@ -149,7 +204,10 @@ fn explanation(fit: &PodFit) -> String {
         text.push_str(&format!("\nThe pod requests {} (the larger of its init containers and its containers plus sidecars, plus overhead).", requests.join(", ")));
     }
     if let Some(fragment) = fit.fragmentation.iter().find(|f| f.fragmented) {
-        text.push_str(&format!("\nThe capacity exists, but fragmented: {}", fragment.summary));
+        text.push_str(&format!(
+            "\nThe capacity exists, but fragmented: {}",
+            fragment.summary
+        ));
     }
     text
 }
@@ -157,7 +215,11 @@ fn explanation(fit: &PodFit) -> String {
 /// "2 CPU", "1Gi memory", "1 nvidia.com/gpu".
 fn named_amount(name: &str, amount: i64) -> String {
     let formatted = kube_runbook::fit::format_amount(name, amount);
-    if name == kube_runbook::fit::CPU || name == kube_runbook::fit::PODS { formatted } else { format!("{formatted} {name}") }
+    if name == kube_runbook::fit::CPU || name == kube_runbook::fit::PODS {
+        formatted
+    } else {
+        format!("{formatted} {name}")
+    }
 }
 
 /// The rejections of the nodes closest to fitting, in ranking order.
@@ -166,7 +228,12 @@ fn shown_rejections(fit: &PodFit) -> Vec<(&str, &kube_runbook::fit::Rejection)> 
         .iter()
         .take(NODES_SHOWN)
         .filter_map(|ranked| fit.verdict(&ranked.node))
-        .flat_map(|verdict| verdict.reasons.iter().map(move |r| (verdict.node.as_str(), r)))
+        .flat_map(|verdict| {
+            verdict
+                .reasons
+                .iter()
+                .map(move |r| (verdict.node.as_str(), r))
+        })
         .collect()
 }
 
@@ -174,7 +241,9 @@ fn shown_rejections(fit: &PodFit) -> Vec<(&str, &kube_runbook::fit::Rejection)> 
 fn remedies(fit: &PodFit) -> Vec<Remedy> {
     let mut seen: Vec<(String, Option<String>)> = Vec::new();
     for ranked in &fit.ranking {
-        let Some(verdict) = fit.verdict(&ranked.node) else { continue };
+        let Some(verdict) = fit.verdict(&ranked.node) else {
+            continue;
+        };
         for rejection in &verdict.reasons {
             let key = (rejection.fix.clone(), rejection.fix_yaml.clone());
             if !rejection.fix.is_empty() && !seen.contains(&key) {
@@ -192,7 +261,12 @@ fn remedies(fit: &PodFit) -> Vec<Remedy> {
 }
 
 fn fits_now(object: &ObjectRef, fit: &PodFit) -> Finding {
-    let feasible: Vec<&str> = fit.nodes.iter().filter(|v| v.fits).map(|v| v.node.as_str()).collect();
+    let feasible: Vec<&str> = fit
+        .nodes
+        .iter()
+        .filter(|v| v.fits)
+        .map(|v| v.node.as_str())
+        .collect();
     let shown: Vec<&str> = feasible.iter().take(5).copied().collect();
     Finding::new(
         Severity::Warning,
@@ -211,8 +285,21 @@ fn agreement_fact(agreement: &Agreement) -> String {
     let differences: Vec<String> = agreement
         .differences
         .iter()
-        .map(|d| format!("{}: scheduler {} vs here {}", d.reason, d.scheduler, d.engine))
+        .map(|d| {
+            format!(
+                "{}: scheduler {} vs here {}",
+                d.reason, d.scheduler, d.engine
+            )
+        })
         .collect();
-    let causes: Vec<String> = agreement.possible_causes.iter().map(|c| c.describe()).collect();
-    format!("this analysis differs from the scheduler's message ({}); possible causes: {}", differences.join(", "), causes.join(" "))
+    let causes: Vec<String> = agreement
+        .possible_causes
+        .iter()
+        .map(|c| c.describe())
+        .collect();
+    format!(
+        "this analysis differs from the scheduler's message ({}); possible causes: {}",
+        differences.join(", "),
+        causes.join(" ")
+    )
 }

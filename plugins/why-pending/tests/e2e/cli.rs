@@ -14,14 +14,17 @@ async fn cluster() -> &'static ControlPlane {
     static NODE: OnceCell<()> = OnceCell::const_new();
     let cp = ControlPlane::shared().await;
     NODE.get_or_init(|| async {
-        cp.add_node(FakeNode::new("cli-node").cpu("2").memory("4Gi")).await;
+        cp.add_node(FakeNode::new("cli-node").cpu("2").memory("4Gi"))
+            .await;
     })
     .await;
     cp
 }
 
 async fn run(cp: &ControlPlane, args: &[&str]) -> RunOutput {
-    RunCommand::new(cp, Path::new(WHY_PENDING), args).output().await
+    RunCommand::new(cp, Path::new(WHY_PENDING), args)
+        .output()
+        .await
 }
 
 fn json(out: &RunOutput) -> Value {
@@ -29,7 +32,12 @@ fn json(out: &RunOutput) -> Value {
 }
 
 fn codes(report: &Value) -> Vec<String> {
-    report["findings"].as_array().into_iter().flatten().filter_map(|f| f["code"].as_str().map(str::to_string)).collect()
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str().map(str::to_string))
+        .collect()
 }
 
 async fn pending_pod(ns: &TestNamespace, name: &str) {
@@ -56,7 +64,10 @@ async fn gated_pods_and_unknown_schedulers_are_named() {
     let custom = run(cp, &["custom", "-n", ns.name()]).await;
     assert_eq!(custom.code, Some(1), "{custom}");
     let first_line = custom.stdout.lines().next().unwrap_or_default();
-    assert!(first_line.contains("ghost-scheduler") && first_line.contains("no such scheduler"), "{custom}");
+    assert!(
+        first_line.contains("ghost-scheduler") && first_line.contains("no such scheduler"),
+        "{custom}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,17 +78,35 @@ async fn a_workload_whose_pods_are_refused_by_quota() {
         "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: no-pods}\nspec: {hard: {pods: '0'}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n",
     )
     .await;
-    let out = kube_runbooks_harness::wait_for(kube_runbooks_harness::DEFAULT_TIMEOUT, "a FailedCreate finding", || async {
-        let out = run(cp, &["deploy/web", "-n", ns.name(), "-o", "json"]).await;
-        codes(&json(&out)).contains(&"pods-not-created".to_string()).then_some(out)
-    })
+    let out = kube_runbooks_harness::wait_for(
+        kube_runbooks_harness::DEFAULT_TIMEOUT,
+        "a FailedCreate finding",
+        || async {
+            let out = run(cp, &["deploy/web", "-n", ns.name(), "-o", "json"]).await;
+            codes(&json(&out))
+                .contains(&"pods-not-created".to_string())
+                .then_some(out)
+        },
+    )
     .await;
     assert_eq!(out.code, Some(1), "{out}");
     let report = json(&out);
     let finding = &report["findings"][0];
     assert_eq!(finding["object"]["kind"], "Deployment");
-    assert!(finding["title"].as_str().unwrap_or_default().contains("ResourceQuota"), "{out}");
-    assert!(finding["evidence"][0]["fact"].as_str().unwrap_or_default().contains("exceeded quota: no-pods"), "{out}");
+    assert!(
+        finding["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ResourceQuota"),
+        "{out}"
+    );
+    assert!(
+        finding["evidence"][0]["fact"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exceeded quota: no-pods"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,11 +117,20 @@ async fn bad_input_gets_clear_errors_and_documented_codes() {
 
     let typo = run(cp, &["payments-apj", "-n", ns.name()]).await;
     assert_eq!(typo.code, Some(7), "{typo}");
-    assert!(typo.stderr.contains("pod \"payments-apj\" not found") && typo.stderr.contains("did you mean \"payments-api\""), "{typo}");
+    assert!(
+        typo.stderr.contains("pod \"payments-apj\" not found")
+            && typo.stderr.contains("did you mean \"payments-api\""),
+        "{typo}"
+    );
 
     let no_ns = run(cp, &["-n", "no-such-namespace"]).await;
     assert_eq!(no_ns.code, Some(7), "{no_ns}");
-    assert!(no_ns.stderr.contains("namespace \"no-such-namespace\" not found"), "{no_ns}");
+    assert!(
+        no_ns
+            .stderr
+            .contains("namespace \"no-such-namespace\" not found"),
+        "{no_ns}"
+    );
 
     let bad_type = run(cp, &["svc/web", "-n", ns.name()]).await;
     assert_eq!(bad_type.code, Some(2), "{bad_type}");
@@ -102,7 +140,12 @@ async fn bad_input_gets_clear_errors_and_documented_codes() {
         .output()
         .await;
     assert_eq!(unreachable.code, Some(4), "{unreachable}");
-    assert!(unreachable.stderr.contains("cannot reach the API server at https://127.0.0.1:1"), "{unreachable}");
+    assert!(
+        unreachable
+            .stderr
+            .contains("cannot reach the API server at https://127.0.0.1:1"),
+        "{unreachable}"
+    );
 
     let missing = RunCommand::new(cp, Path::new(WHY_PENDING), &[])
         .kubeconfig(Path::new("/nonexistent/kubeconfig"))
@@ -115,7 +158,9 @@ async fn bad_input_gets_clear_errors_and_documented_codes() {
 }
 
 fn write_kubeconfig(cp: &ControlPlane, server: &str) -> std::path::PathBuf {
-    let path = cp.work_dir().join(format!("kubeconfig-{}", server.replace([':', '/'], "_")));
+    let path = cp
+        .work_dir()
+        .join(format!("kubeconfig-{}", server.replace([':', '/'], "_")));
     let text = format!(
         "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster: {{server: '{server}', insecure-skip-tls-verify: true}}\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: nothing}}\n"
     );
@@ -128,16 +173,30 @@ async fn read_only_credentials_degrade_and_say_what_was_not_checked() {
     let cp = cluster().await;
     let ns = cp.namespace("wp-viewer").await;
     pending_pod(&ns, "big").await;
-    let out = RunCommand::new(cp, Path::new(WHY_PENDING), &["big", "-n", ns.name(), "-o", "json"])
-        .kubeconfig(cp.readonly_kubeconfig())
-        .output()
-        .await;
+    let out = RunCommand::new(
+        cp,
+        Path::new(WHY_PENDING),
+        &["big", "-n", ns.name(), "-o", "json"],
+    )
+    .kubeconfig(cp.readonly_kubeconfig())
+    .output()
+    .await;
     assert_eq!(out.code, Some(1), "{out}");
     let report = json(&out);
-    let not_checked: Vec<&str> =
-        report["notChecked"].as_array().into_iter().flatten().filter_map(|n| n["resource"].as_str()).collect();
-    assert!(not_checked.contains(&"nodes"), "the view role cannot list nodes: {out}");
-    assert!(not_checked.contains(&"secrets"), "the view role cannot list secrets: {out}");
+    let not_checked: Vec<&str> = report["notChecked"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["resource"].as_str())
+        .collect();
+    assert!(
+        not_checked.contains(&"nodes"),
+        "the view role cannot list nodes: {out}"
+    );
+    assert!(
+        not_checked.contains(&"secrets"),
+        "the view role cannot list secrets: {out}"
+    );
     assert!(!codes(&report).is_empty(), "{out}");
 }
 
@@ -146,13 +205,34 @@ async fn a_snapshot_gives_the_same_answer_as_the_live_cluster() {
     let cp = cluster().await;
     let ns = cp.namespace("wp-snapshot").await;
     pending_pod(&ns, "huge").await;
-    let dump = cp.kubectl(&["get", "pods,nodes,events,namespaces,pvc,pv,leases", "-A", "-o", "yaml"]).await;
+    let dump = cp
+        .kubectl(&[
+            "get",
+            "pods,nodes,events,namespaces,pvc,pv,leases",
+            "-A",
+            "-o",
+            "yaml",
+        ])
+        .await;
     assert!(dump.success(), "{dump}");
     let file = cp.work_dir().join(format!("{}.yaml", ns.name()));
-    std::fs::write(&file, &dump.stdout).unwrap_or_else(|e| panic!("cannot write the snapshot: {e}"));
+    std::fs::write(&file, &dump.stdout)
+        .unwrap_or_else(|e| panic!("cannot write the snapshot: {e}"));
 
     let live = json(&run(cp, &["huge", "-n", ns.name(), "-o", "json"]).await);
-    let offline_out = run(cp, &["huge", "-n", ns.name(), "-o", "json", "--snapshot", &file.display().to_string()]).await;
+    let offline_out = run(
+        cp,
+        &[
+            "huge",
+            "-n",
+            ns.name(),
+            "-o",
+            "json",
+            "--snapshot",
+            &file.display().to_string(),
+        ],
+    )
+    .await;
     assert_eq!(offline_out.code, Some(1), "{offline_out}");
     let offline = json(&offline_out);
     assert_eq!(codes(&live), codes(&offline));
@@ -161,7 +241,8 @@ async fn a_snapshot_gives_the_same_answer_as_the_live_cluster() {
     assert_eq!(offline["source"]["type"], "snapshot");
 
     let broken = cp.work_dir().join("broken-snapshot.json");
-    std::fs::write(&broken, "{\"kind\": \"PodList\", \"items\": [").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&broken, "{\"kind\": \"PodList\", \"items\": [")
+        .unwrap_or_else(|e| panic!("{e}"));
     let bad = run(cp, &["--snapshot", &broken.display().to_string()]).await;
     assert_eq!(bad.code, Some(8), "{bad}");
     assert!(bad.stderr.contains("cannot load snapshot"), "{bad}");
@@ -175,5 +256,11 @@ async fn healthy_namespace_says_so_and_exits_zero() {
     ns.wait_pod_condition("fine", "Ready", "True").await;
     let out = run(cp, &["-n", ns.name()]).await;
     assert_eq!(out.code, Some(0), "{out}");
-    assert!(out.stdout.starts_with(&format!("✓ every pod in namespace {} is running and ready", ns.name())), "{out}");
+    assert!(
+        out.stdout.starts_with(&format!(
+            "✓ every pod in namespace {} is running and ready",
+            ns.name()
+        )),
+        "{out}"
+    );
 }

@@ -7,11 +7,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod completion;
 pub mod direct_client;
 pub mod error;
 pub mod exit_code;
 pub mod fit;
 pub mod interrupt;
+pub mod label_selector;
 pub mod report;
 pub mod selector;
 pub mod state;

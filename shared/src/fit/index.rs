@@ -1,0 +1,490 @@
+//! The scheduler's view of the cluster, built once: nodes with their aggregates (requested
+//! resources, pod count, used host ports) and the assigned pods, indexed so that evaluating one
+//! pod never rescans every pod for every node.
+//!
+//! Like the scheduler cache, it holds the pods bound to a known node whose phase is neither
+//! `Succeeded` nor `Failed` (`newPodInformer` in `pkg/scheduler/scheduler.go`); terminating pods
+//! still count. It can be changed for "what-if" questions: remove pods, exclude or cordon nodes,
+//! and place pods.
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::core::v1::{
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Taint,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+
+use super::affinity_term::{AffinityTerm, compile_all, required_anti_affinity_terms};
+use super::filters::claims::claim_names;
+use super::filters::node_ports::{HostPort, host_ports};
+use super::labels::{Labels, labels_or_empty};
+use super::requests::{assigned_pod_requests, node_allocatable};
+use super::resources::{PODS, Resources};
+use crate::state::{ClusterState, Kind};
+
+/// Position of a node in a [`Snapshot`].
+pub type NodeId = usize;
+/// Position of an assigned pod in a [`Snapshot`].
+pub type PodId = usize;
+
+/// One node and what its assigned pods hold.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeEntry<'a> {
+    pub name: &'a str,
+    pub labels: &'a Labels,
+    pub taints: &'a [Taint],
+    pub unschedulable: bool,
+    pub allocatable: Resources,
+    /// Σ of the requests of the node's pods (`NodeInfo.Requested`).
+    pub requested: Resources,
+    pub pods: Vec<PodId>,
+    pub used_ports: Vec<(HostPort<'a>, PodId)>,
+    /// Removed from the cluster for a what-if question.
+    pub excluded: bool,
+}
+
+/// One assigned, non-terminal pod.
+#[derive(Clone, Debug)]
+pub(crate) struct PodEntry<'a> {
+    pub id: PodId,
+    pub pod: &'a Pod,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub labels: &'a Labels,
+    pub node: NodeId,
+    pub requests: Resources,
+    pub terminating: bool,
+    pub removed: bool,
+    /// Its required anti-affinity terms, compiled once (invalid terms leave it empty).
+    pub anti_affinity: Vec<AffinityTerm>,
+}
+
+impl PodEntry<'_> {
+    /// `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Which optional kinds were loaded, so that checks can say what they could not verify.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Loaded {
+    pub namespaces: bool,
+    pub storage: bool,
+}
+
+/// Nodes, assigned pods and the storage objects volume checks need, indexed for evaluation.
+#[derive(Clone, Debug)]
+pub struct Snapshot<'a> {
+    pub(crate) nodes: Vec<NodeEntry<'a>>,
+    node_ids: HashMap<&'a str, NodeId>,
+    pub(crate) pods: Vec<PodEntry<'a>>,
+    pods_by_namespace: HashMap<&'a str, Vec<PodId>>,
+    anti_affinity_pods: Vec<PodId>,
+    /// Keyed by `namespace/claim`.
+    claim_users: HashMap<String, Vec<PodId>>,
+    namespace_labels: HashMap<&'a str, &'a Labels>,
+    claims: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
+    volumes: HashMap<&'a str, &'a PersistentVolume>,
+    storage_classes: HashMap<&'a str, &'a StorageClass>,
+    /// Pending pods that preemption nominated to a node (`status.nominatedNodeName`).
+    nominated: Vec<(&'a Pod, NodeId)>,
+    pub(crate) loaded: Loaded,
+}
+
+impl<'a> Snapshot<'a> {
+    /// Indexes `nodes` and the pods of `pods` bound to one of them and not terminal.
+    pub fn new(nodes: &'a [Node], pods: &'a [Pod]) -> Snapshot<'a> {
+        let mut snapshot = Snapshot {
+            nodes: Vec::with_capacity(nodes.len()),
+            node_ids: HashMap::with_capacity(nodes.len()),
+            pods: Vec::with_capacity(pods.len()),
+            pods_by_namespace: HashMap::new(),
+            anti_affinity_pods: Vec::new(),
+            claim_users: HashMap::new(),
+            namespace_labels: HashMap::new(),
+            claims: HashMap::new(),
+            volumes: HashMap::new(),
+            storage_classes: HashMap::new(),
+            nominated: Vec::new(),
+            loaded: Loaded::default(),
+        };
+        for node in nodes {
+            snapshot.add_node(node);
+        }
+        for pod in pods {
+            let node_name = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .unwrap_or("");
+            let terminal = matches!(
+                pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+                Some("Succeeded" | "Failed")
+            );
+            let nominated = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.nominated_node_name.as_deref());
+            match (terminal, snapshot.node_ids.get(node_name), nominated) {
+                (false, Some(&node), _) => snapshot.add_pod(pod, node),
+                (false, None, Some(nominee)) if node_name.is_empty() => {
+                    if let Some(&node) = snapshot.node_ids.get(nominee) {
+                        snapshot.nominated.push((pod, node));
+                    }
+                }
+                _ => {}
+            }
+        }
+        snapshot
+    }
+
+    /// Adds namespace labels, which `namespaceSelector`s of affinity terms match against.
+    pub fn with_namespaces(mut self, namespaces: &'a [Namespace]) -> Snapshot<'a> {
+        for namespace in namespaces {
+            if let Some(name) = namespace.metadata.name.as_deref() {
+                self.namespace_labels
+                    .insert(name, labels_or_empty(namespace.metadata.labels.as_ref()));
+            }
+        }
+        self.loaded.namespaces = true;
+        self
+    }
+
+    /// Adds the claims, volumes and storage classes the volume checks look up.
+    pub fn with_storage(
+        mut self,
+        claims: &'a [PersistentVolumeClaim],
+        volumes: &'a [PersistentVolume],
+        storage_classes: &'a [StorageClass],
+    ) -> Snapshot<'a> {
+        for claim in claims {
+            let meta = &claim.metadata;
+            if let (Some(namespace), Some(name)) = (meta.namespace.as_deref(), meta.name.as_deref())
+            {
+                self.claims.insert((namespace, name), claim);
+            }
+        }
+        for volume in volumes {
+            if let Some(name) = volume.metadata.name.as_deref() {
+                self.volumes.insert(name, volume);
+            }
+        }
+        for class in storage_classes {
+            if let Some(name) = class.metadata.name.as_deref() {
+                self.storage_classes.insert(name, class);
+            }
+        }
+        self.loaded.storage = true;
+        self
+    }
+
+    /// Everything the fit engine uses from `state`: nodes, pods, and, when loaded, namespaces
+    /// and (only all three together) claims, volumes and storage classes.
+    pub fn from_state(state: &'a ClusterState) -> Snapshot<'a> {
+        let mut snapshot = Snapshot::new(&state.nodes, &state.pods);
+        if state.has(Kind::Namespace) {
+            snapshot = snapshot.with_namespaces(&state.namespaces);
+        }
+        let storage = [
+            Kind::PersistentVolumeClaim,
+            Kind::PersistentVolume,
+            Kind::StorageClass,
+        ];
+        if storage.into_iter().all(|kind| state.has(kind)) {
+            snapshot = snapshot.with_storage(
+                &state.persistent_volume_claims,
+                &state.persistent_volumes,
+                &state.storage_classes,
+            );
+        }
+        snapshot
+    }
+
+    /// How many nodes the scheduler would consider (excluded nodes left out).
+    pub fn node_count(&self) -> usize {
+        self.nodes.iter().filter(|n| !n.excluded).count()
+    }
+
+    /// Removes an assigned pod, as if it were evicted; false when it is not in the snapshot.
+    pub fn remove_pod(&mut self, namespace: &str, name: &str) -> bool {
+        let found = self.pods_by_namespace.get(namespace).and_then(|ids| {
+            ids.iter()
+                .copied()
+                .find(|&id| !self.pods[id].removed && self.pods[id].name == name)
+        });
+        match found {
+            Some(id) => {
+                self.detach_pod(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a node and every pod on it from the cluster; false when there is no such node.
+    pub fn exclude_node(&mut self, name: &str) -> bool {
+        let Some(&id) = self.node_ids.get(name) else {
+            return false;
+        };
+        for pod in self.nodes[id].pods.clone() {
+            self.detach_pod(pod);
+        }
+        self.nodes[id].excluded = true;
+        true
+    }
+
+    /// Marks a node unschedulable (`kubectl cordon`); false when there is no such node.
+    pub fn cordon_node(&mut self, name: &str) -> bool {
+        match self.node_ids.get(name) {
+            Some(&id) => {
+                self.nodes[id].unschedulable = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Binds `pod` to the node `node_name`, consuming its capacity, ports and topology counts;
+    /// false when there is no such node or it is excluded.
+    pub fn place_pod(&mut self, pod: &'a Pod, node_name: &str) -> bool {
+        match self.node_ids.get(node_name) {
+            Some(&id) if !self.nodes[id].excluded => {
+                self.add_pod(pod, id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Pending pods nominated to a live node, with that node.
+    pub(crate) fn nominated_pods(&self) -> impl Iterator<Item = (&'a Pod, &NodeEntry<'a>)> {
+        self.nominated
+            .iter()
+            .map(|&(pod, node)| (pod, &self.nodes[node]))
+            .filter(|(_, node)| !node.excluded)
+    }
+
+    /// The live pods of `namespace`.
+    pub(crate) fn pods_in_namespace(&self, namespace: &str) -> impl Iterator<Item = &PodEntry<'a>> {
+        self.live(
+            self.pods_by_namespace
+                .get(namespace)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Every live pod.
+    pub(crate) fn all_pods(&self) -> impl Iterator<Item = &PodEntry<'a>> {
+        self.pods.iter().filter(|p| !p.removed)
+    }
+
+    /// Live pods with required anti-affinity terms.
+    pub(crate) fn pods_with_anti_affinity(&self) -> impl Iterator<Item = &PodEntry<'a>> {
+        self.live(&self.anti_affinity_pods)
+    }
+
+    /// Live pods whose volumes reference the claim `namespace/claim`.
+    pub(crate) fn claim_users(
+        &self,
+        namespace: &str,
+        claim: &str,
+    ) -> impl Iterator<Item = &PodEntry<'a>> {
+        let users = self.claim_users.get(&format!("{namespace}/{claim}"));
+        self.live(users.map(Vec::as_slice).unwrap_or_default())
+    }
+
+    pub(crate) fn namespace_labels(&self, namespace: &str) -> &'a Labels {
+        labels_or_empty(self.namespace_labels.get(namespace).copied())
+    }
+
+    pub(crate) fn claim(&self, namespace: &str, name: &str) -> Option<&'a PersistentVolumeClaim> {
+        self.claims.get(&(namespace, name)).copied()
+    }
+
+    pub(crate) fn volume(&self, name: &str) -> Option<&'a PersistentVolume> {
+        self.volumes.get(name).copied()
+    }
+
+    pub(crate) fn volumes(&self) -> impl Iterator<Item = &'a PersistentVolume> + '_ {
+        self.volumes.values().copied()
+    }
+
+    pub(crate) fn storage_class(&self, name: &str) -> Option<&'a StorageClass> {
+        self.storage_classes.get(name).copied()
+    }
+
+    fn live<'s>(&'s self, ids: &'s [PodId]) -> impl Iterator<Item = &'s PodEntry<'a>> {
+        ids.iter().map(|&id| &self.pods[id]).filter(|p| !p.removed)
+    }
+
+    fn add_node(&mut self, node: &'a Node) {
+        let Some(name) = node.metadata.name.as_deref() else {
+            return;
+        };
+        let spec = node.spec.as_ref();
+        self.node_ids.insert(name, self.nodes.len());
+        self.nodes.push(NodeEntry {
+            name,
+            labels: labels_or_empty(node.metadata.labels.as_ref()),
+            taints: spec.and_then(|s| s.taints.as_deref()).unwrap_or_default(),
+            unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
+            allocatable: node_allocatable(node),
+            requested: Resources::default(),
+            pods: Vec::new(),
+            used_ports: Vec::new(),
+            excluded: false,
+        });
+    }
+
+    fn add_pod(&mut self, pod: &'a Pod, node: NodeId) {
+        let id = self.pods.len();
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
+        let anti_terms = required_anti_affinity_terms(affinity);
+        let anti_affinity = compile_all(namespace, anti_terms).unwrap_or_default();
+        let entry = PodEntry {
+            id,
+            pod,
+            namespace,
+            name: pod.metadata.name.as_deref().unwrap_or(""),
+            labels: labels_or_empty(pod.metadata.labels.as_ref()),
+            node,
+            requests: assigned_pod_requests(pod),
+            terminating: pod.metadata.deletion_timestamp.is_some(),
+            removed: false,
+            anti_affinity,
+        };
+        let node_entry = &mut self.nodes[node];
+        node_entry.requested.add(&entry.requests);
+        node_entry.pods.push(id);
+        node_entry
+            .used_ports
+            .extend(host_ports(pod).map(|port| (port, id)));
+        self.pods_by_namespace
+            .entry(namespace)
+            .or_default()
+            .push(id);
+        if !entry.anti_affinity.is_empty() {
+            self.anti_affinity_pods.push(id);
+        }
+        for (claim, _) in claim_names(pod) {
+            self.claim_users
+                .entry(format!("{namespace}/{claim}"))
+                .or_default()
+                .push(id);
+        }
+        self.pods.push(entry);
+    }
+
+    fn detach_pod(&mut self, id: PodId) {
+        let entry = &mut self.pods[id];
+        if entry.removed {
+            return;
+        }
+        entry.removed = true;
+        let node = &mut self.nodes[entry.node];
+        node.requested.subtract(&entry.requests);
+        node.pods.retain(|&p| p != id);
+        node.used_ports.retain(|(_, p)| *p != id);
+    }
+}
+
+impl NodeEntry<'_> {
+    /// How many pods the node may still take (`allocatable.pods`).
+    pub fn allowed_pods(&self) -> i64 {
+        self.allocatable.get(PODS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::resources::CPU;
+    use serde_json::json;
+
+    fn node(name: &str) -> Node {
+        serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}},
+        }))
+        .unwrap()
+    }
+
+    fn pod(name: &str, node: &str, phase: &str) -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"nodeName": node, "containers": [{
+                "name": "c",
+                "resources": {"requests": {"cpu": "500m"}},
+                "ports": [{"containerPort": 80, "hostPort": 8080}],
+            }]},
+            "status": {"phase": phase},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn aggregates_non_terminal_pods_on_known_nodes() {
+        let nodes = vec![node("a"), node("b")];
+        let pods = vec![
+            pod("running", "a", "Running"),
+            pod("pending-bound", "a", "Pending"),
+            pod("done", "a", "Succeeded"),
+            pod("failed", "b", "Failed"),
+            pod("elsewhere", "gone", "Running"),
+        ];
+        let snapshot = Snapshot::new(&nodes, &pods);
+        let a = &snapshot.nodes[0];
+        assert_eq!(a.pods.len(), 2);
+        assert_eq!(a.requested.get(CPU), 1000);
+        assert_eq!(a.used_ports.len(), 2);
+        assert!(snapshot.nodes[1].pods.is_empty());
+        assert_eq!(snapshot.pods_in_namespace("default").count(), 2);
+    }
+
+    #[test]
+    fn from_state_uses_storage_only_when_every_storage_kind_was_loaded() {
+        use crate::state::{ClusterState, Origin};
+        use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+        let mut state = ClusterState::new(
+            Origin::Snapshot {
+                path: "test".into(),
+            },
+            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+        );
+        state.insert_all([node("a")]);
+        state.insert_all([pod("p", "a", "Running")]);
+        state.insert_all(Vec::<PersistentVolumeClaim>::new());
+        let partial = Snapshot::from_state(&state);
+        assert!(!partial.loaded.storage);
+        assert_eq!(partial.nodes[0].pods.len(), 1);
+        state.insert_all(Vec::<PersistentVolume>::new());
+        state.insert_all(Vec::<StorageClass>::new());
+        assert!(Snapshot::from_state(&state).loaded.storage);
+    }
+
+    #[test]
+    fn what_if_changes_update_the_aggregates() {
+        let nodes = vec![node("a"), node("b")];
+        let pods = vec![pod("p1", "a", "Running"), pod("p2", "b", "Running")];
+        let incoming = pod("new", "", "Pending");
+        let mut snapshot = Snapshot::new(&nodes, &pods);
+        assert!(snapshot.remove_pod("default", "p1"));
+        assert!(!snapshot.remove_pod("default", "p1"));
+        assert_eq!(snapshot.nodes[0].requested.get(CPU), 0);
+        assert!(snapshot.nodes[0].used_ports.is_empty());
+        assert!(snapshot.exclude_node("b"));
+        assert_eq!(snapshot.node_count(), 1);
+        assert_eq!(snapshot.all_pods().count(), 0);
+        assert!(snapshot.place_pod(&incoming, "a"));
+        assert!(
+            !snapshot.place_pod(&incoming, "b"),
+            "excluded nodes take no pods"
+        );
+        assert_eq!(snapshot.nodes[0].requested.get(CPU), 500);
+        assert!(snapshot.cordon_node("a"));
+        assert!(snapshot.nodes[0].unschedulable);
+    }
+}

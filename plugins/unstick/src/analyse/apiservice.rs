@@ -1,0 +1,379 @@
+//! Why an aggregated API is unavailable: its APIService, the Service behind it, that Service's
+//! endpoints, and the pods that should serve them. An unavailable API makes discovery fail, and
+//! the namespace controller never finalizes a namespace while discovery fails.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::{
+    api::core::v1::Pod, kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+};
+use kube_runbook::{
+    report::{ObjectRef, Remedy, Source},
+    state::{ClusterState, Kind},
+};
+
+use crate::{
+    fix::plan::{Action, Rung, Step},
+    inventory::{Inventory, MetaObject},
+};
+
+/// What is known about one unavailable group version.
+#[derive(Debug, Clone)]
+pub struct ApiOutage {
+    /// "APIService v1beta1.metrics.k8s.io: service kube-system/metrics-server has no ready endpoints".
+    pub summary: String,
+    pub evidence: Vec<(String, Source)>,
+    pub advice: Vec<Remedy>,
+    pub steps: Vec<Step>,
+}
+
+/// Explains why `group_version` (e.g. `metrics.k8s.io/v1beta1`) fails discovery with `error`.
+pub fn explain(inventory: &Inventory, group_version: &str, error: &str) -> ApiOutage {
+    let (group, version) = group_version.split_once('/').unwrap_or((group_version, ""));
+    let name = format!("{version}.{group}");
+    let mut outage = ApiOutage {
+        summary: String::new(),
+        evidence: vec![(
+            format!("discovery of {group_version} fails: {error}"),
+            Source::Computed,
+        )],
+        advice: Vec::new(),
+        steps: Vec::new(),
+    };
+    let Some(api) = inventory.api_service(&name) else {
+        outage.summary = if inventory.state.has(Kind::ApiService) {
+            format!("no APIService {name} serves it")
+        } else {
+            format!("APIServices could not be read to see why {group_version} fails")
+        };
+        return outage;
+    };
+    let api_ref = ObjectRef::cluster("APIService", &name);
+    if let Some(available) = available_condition(api) {
+        outage.evidence.push((
+            format!(
+                "Available={} ({}): {}",
+                available.status,
+                available.reason.as_deref().unwrap_or_default(),
+                available.message.as_deref().unwrap_or_default()
+            ),
+            Source::Condition {
+                object: api_ref.clone(),
+                condition_type: "Available".into(),
+                status: available.status.clone(),
+                reason: available.reason.clone(),
+            },
+        ));
+    }
+    outage.steps.push(Step::new(
+        Rung::FixCause,
+        Action::Delete(MetaObject::of_kind(Kind::ApiService, &api.metadata)),
+        "a stale APIService: without it discovery succeeds again and deletions can finish",
+        format!(
+            "the API {group_version} disappears for every client until the APIService is recreated (e.g. by reinstalling its add-on)"
+        ),
+    ));
+    let Some(service) = api.spec.as_ref().and_then(|s| s.service.as_ref()) else {
+        outage.summary =
+            format!("APIService {name} is served by the API server itself and still fails");
+        return outage;
+    };
+    let svc_ns = service.namespace.as_deref().unwrap_or("default");
+    let svc_name = service.name.as_deref().unwrap_or_default();
+    let backend = backend_summary(
+        inventory.backends.get(svc_ns),
+        svc_ns,
+        svc_name,
+        &mut outage,
+    );
+    outage.summary = format!("APIService {name}: {backend}");
+    outage.advice.insert(
+        0,
+        Remedy::command(
+            format!("If {group_version} is still wanted, bring its backend back; the deletion then finishes by itself"),
+            format!("kubectl get apiservice {name} -o yaml; kubectl -n {svc_ns} get service,endpointslices,pods"),
+        ),
+    );
+    outage
+}
+
+fn available_condition(
+    api: &APIService,
+) -> Option<&k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceCondition> {
+    api.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Available")
+}
+
+/// Follows the Service to its endpoints and pods; returns the one-line reason.
+fn backend_summary(
+    backend: Option<&ClusterState>,
+    namespace: &str,
+    name: &str,
+    outage: &mut ApiOutage,
+) -> String {
+    let Some(state) = backend.filter(|s| s.has(Kind::Service)) else {
+        return format!("service {namespace}/{name} could not be read");
+    };
+    let svc_ref = ObjectRef::namespaced("Service", namespace, name);
+    let Some(service) = state.services.iter().find(|s| {
+        s.metadata.namespace.as_deref() == Some(namespace)
+            && s.metadata.name.as_deref() == Some(name)
+    }) else {
+        outage.evidence.push((
+            format!("service {namespace}/{name} does not exist"),
+            Source::Object { object: svc_ref },
+        ));
+        return format!("its service {namespace}/{name} does not exist");
+    };
+    let ready = ready_endpoints(state, namespace, name);
+    outage.evidence.push((
+        format!("service {namespace}/{name} has {ready} ready endpoint(s)"),
+        Source::Object {
+            object: ObjectRef::namespaced("EndpointSlice", namespace, name),
+        },
+    ));
+    if ready > 0 {
+        return format!(
+            "service {namespace}/{name} has {ready} ready endpoint(s), yet the API server cannot use them (TLS, port or network)"
+        );
+    }
+    let selector = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.clone())
+        .unwrap_or_default();
+    if selector.is_empty() {
+        return format!("service {namespace}/{name} has no selector and no ready endpoint");
+    }
+    let selector_text = selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let pods: Vec<&Pod> = state
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(namespace)
+                && matches(&selector, p.metadata.labels.as_ref())
+        })
+        .collect();
+    if pods.is_empty() {
+        let creators = workloads_creating(state, namespace, &selector);
+        for (fact, object) in &creators {
+            outage.evidence.push((
+                fact.clone(),
+                Source::Object {
+                    object: object.clone(),
+                },
+            ));
+        }
+        if let Some((_, object)) = creators
+            .iter()
+            .find(|(fact, _)| fact.ends_with("scaled to 0"))
+        {
+            outage.advice.push(Remedy::command(
+                format!(
+                    "{} {} is scaled to 0: scale it back up",
+                    object.kind, object.name
+                ),
+                format!(
+                    "kubectl -n {namespace} scale deployment {} --replicas=1",
+                    object.name
+                ),
+            ));
+        }
+        let why = if creators.is_empty() {
+            format!("and no Deployment in {namespace} creates such pods")
+        } else {
+            creators
+                .iter()
+                .map(|(fact, _)| fact.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        return format!(
+            "service {namespace}/{name} has no ready endpoint: no pod matches {selector_text} ({why})"
+        );
+    }
+    let described: Vec<String> = pods.iter().map(|p| describe_pod(p)).collect();
+    for (pod, text) in pods.iter().zip(&described) {
+        outage.evidence.push((
+            text.clone(),
+            Source::Object {
+                object: ObjectRef::namespaced(
+                    "Pod",
+                    namespace,
+                    pod.metadata.name.as_deref().unwrap_or_default(),
+                ),
+            },
+        ));
+    }
+    format!(
+        "service {namespace}/{name} has no ready endpoint: {}",
+        described.join("; ")
+    )
+}
+
+fn ready_endpoints(state: &ClusterState, namespace: &str, service: &str) -> usize {
+    state
+        .endpoint_slices
+        .iter()
+        .filter(|s| {
+            s.metadata.namespace.as_deref() == Some(namespace)
+                && s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("kubernetes.io/service-name"))
+                    .is_some_and(|n| n == service)
+        })
+        .flat_map(|s| s.endpoints.iter().flatten())
+        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
+        .count()
+}
+
+fn matches(selector: &BTreeMap<String, String>, labels: Option<&BTreeMap<String, String>>) -> bool {
+    selector
+        .iter()
+        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+}
+
+/// Deployments whose pod template matches the selector: "Deployment kube-system/x is scaled to 0".
+fn workloads_creating(
+    state: &ClusterState,
+    namespace: &str,
+    selector: &BTreeMap<String, String>,
+) -> Vec<(String, ObjectRef)> {
+    state
+        .deployments
+        .iter()
+        .filter(|d| d.metadata.namespace.as_deref() == Some(namespace))
+        .filter_map(|d| {
+            let spec = &d.spec;
+            let labels = spec.template.metadata.as_ref()?.labels.as_ref();
+            matches(selector, labels).then(|| {
+                let name = d.metadata.name.as_deref().unwrap_or_default();
+                let replicas = spec.replicas.unwrap_or(1);
+                let fact = if replicas == 0 {
+                    format!("Deployment {namespace}/{name} is scaled to 0")
+                } else {
+                    format!(
+                        "Deployment {namespace}/{name} wants {replicas} replica(s) but none exists"
+                    )
+                };
+                (fact, ObjectRef::namespaced("Deployment", namespace, name))
+            })
+        })
+        .collect()
+}
+
+/// "pod metrics-server-abc: Running, not ready (CrashLoopBackOff) on node n1".
+fn describe_pod(pod: &Pod) -> String {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown");
+    let waiting = status
+        .iter()
+        .flat_map(|s| s.container_statuses.iter().flatten())
+        .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    let node = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .map(|n| format!(" on node {n}"))
+        .unwrap_or_else(|| " (not scheduled)".to_string());
+    match waiting {
+        Some(reason) => format!("pod {name}: {phase}, not ready ({reason}){node}"),
+        None => format!("pod {name}: {phase}, not ready{node}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::{
+        api::{apps::v1::Deployment, core::v1::Service},
+        jiff::Timestamp,
+    };
+    use kube_runbook::state::Origin;
+    use serde_json::json;
+
+    use super::*;
+    use crate::analyse::testing::{from, inventory};
+
+    fn api_service() -> APIService {
+        from(json!({
+            "metadata": {"name": "v1beta1.metrics.k8s.io", "uid": "u-api"},
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                     "service": {"namespace": "kube-system", "name": "metrics-server", "port": 443}},
+            "status": {"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints",
+                        "message": "endpoints for service/metrics-server in \"kube-system\" have no addresses with port name \"https\""}]},
+        }))
+    }
+
+    fn backend(services: Vec<Service>, deployments: Vec<Deployment>) -> ClusterState {
+        let mut state =
+            ClusterState::new(Origin::Snapshot { path: "x".into() }, Timestamp::UNIX_EPOCH);
+        state.insert_all(services);
+        state.insert_all(deployments);
+        state.insert_all(Vec::<Pod>::new());
+        state
+    }
+
+    #[test]
+    fn backend_scaled_to_zero() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.api_services.push(api_service());
+        inv.backends.insert(
+            "kube-system".into(),
+            backend(
+                vec![from(json!({"metadata": {"name": "metrics-server", "namespace": "kube-system"},
+                                 "spec": {"selector": {"k8s-app": "metrics-server"}}}))],
+                vec![from(json!({"metadata": {"name": "metrics-server", "namespace": "kube-system"},
+                                 "spec": {"replicas": 0, "selector": {}, "template": {"metadata": {"labels": {"k8s-app": "metrics-server"}}}}}))],
+            ),
+        );
+        let outage = explain(
+            &inv,
+            "metrics.k8s.io/v1beta1",
+            "the server is currently unable to handle the request",
+        );
+        assert_eq!(
+            outage.summary,
+            "APIService v1beta1.metrics.k8s.io: service kube-system/metrics-server has no ready endpoint: no pod matches k8s-app=metrics-server (Deployment kube-system/metrics-server is scaled to 0)"
+        );
+        assert_eq!(
+            outage.steps[0].key(),
+            "delete APIService v1beta1.metrics.k8s.io"
+        );
+        assert!(outage.advice.iter().any(|a| a.command.as_deref()
+            == Some("kubectl -n kube-system scale deployment metrics-server --replicas=1")));
+    }
+
+    #[test]
+    fn missing_service() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.api_services.push(api_service());
+        inv.backends
+            .insert("kube-system".into(), backend(Vec::new(), Vec::new()));
+        let outage = explain(&inv, "metrics.k8s.io/v1beta1", "boom");
+        assert_eq!(
+            outage.summary,
+            "APIService v1beta1.metrics.k8s.io: its service kube-system/metrics-server does not exist"
+        );
+    }
+
+    #[test]
+    fn no_apiservice_at_all() {
+        let inv = inventory("2026-01-01T00:10:00Z");
+        let outage = explain(&inv, "stale.example.com/v1", "boom");
+        assert_eq!(
+            outage.summary,
+            "no APIService v1.stale.example.com serves it"
+        );
+        assert!(outage.steps.is_empty());
+    }
+}

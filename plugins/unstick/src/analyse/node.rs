@@ -1,0 +1,285 @@
+//! Whether a pod's node can still finish its deletion: gone, not reporting (Ready Unknown or
+//! False, stale lease), already declared out of service, or healthy.
+
+use k8s_openapi::{
+    api::core::v1::{Node, NodeCondition},
+    jiff::{SignedDuration, Timestamp},
+};
+use kube_runbook::{
+    report::{ObjectRef, Source},
+    state::Kind,
+};
+
+use super::cause::ago;
+use crate::{
+    fix::plan::{Action, OUT_OF_SERVICE_TAINT, Rung, Step},
+    inventory::{Inventory, MetaObject},
+};
+
+/// The health of a node as far as finishing pod deletions goes.
+#[derive(Debug, Clone)]
+pub enum NodeHealth<'a> {
+    /// Nodes could not be read, and why.
+    Unchecked(String),
+    /// The Node object does not exist.
+    Missing,
+    Ready,
+    /// The kubelet is not reporting, or reports the node not ready.
+    Lost(LostNode<'a>),
+}
+
+/// A node whose kubelet cannot be relied on to finish deletions.
+#[derive(Debug, Clone)]
+pub struct LostNode<'a> {
+    pub node: &'a Node,
+    /// The Ready condition (None when the node has none).
+    pub ready: Option<&'a NodeCondition>,
+    /// When the node's lease was last renewed, and its duration in seconds.
+    pub lease: Option<(Timestamp, i32)>,
+    pub out_of_service: bool,
+    /// When the out-of-service taint was added, if it is there and says.
+    pub out_of_service_since: Option<Timestamp>,
+}
+
+impl LostNode<'_> {
+    pub fn name(&self) -> &str {
+        self.node.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    /// "stopped reporting (Ready=Unknown)" or "reports NotReady".
+    pub fn summary(&self) -> String {
+        match self.ready.map(|c| c.status.as_str()) {
+            Some("Unknown") => format!("node {} stopped reporting (Ready=Unknown)", self.name()),
+            Some(_) => format!("node {} is NotReady", self.name()),
+            None => format!("node {} has never reported Ready", self.name()),
+        }
+    }
+
+    /// Since when the node has been lost (its Ready condition's last transition).
+    pub fn since(&self) -> Option<Timestamp> {
+        self.ready
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map(|t| t.0)
+    }
+
+    /// The facts: the Ready condition, the lease, the taints.
+    pub fn evidence(&self, now: Timestamp) -> Vec<(String, Source)> {
+        let node_ref = ObjectRef::cluster("Node", self.name());
+        let mut facts = Vec::new();
+        if let Some(ready) = self.ready {
+            let since = ready
+                .last_transition_time
+                .as_ref()
+                .map(|t| format!(" since {}", ago(t.0, now)))
+                .unwrap_or_default();
+            let message = ready
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            facts.push((
+                format!("Ready={}{since}{message}", ready.status),
+                Source::Condition {
+                    object: node_ref.clone(),
+                    condition_type: "Ready".into(),
+                    status: ready.status.clone(),
+                    reason: ready.reason.clone(),
+                },
+            ));
+        }
+        if let Some((renewed, duration)) = self.lease {
+            facts.push((
+                format!(
+                    "its kubelet lease was last renewed {} (lease duration {duration}s)",
+                    ago(renewed, now)
+                ),
+                Source::Field {
+                    object: ObjectRef::namespaced("Lease", "kube-node-lease", self.name()),
+                    path: "spec.renewTime".into(),
+                },
+            ));
+        }
+        for taint in self
+            .node
+            .spec
+            .iter()
+            .flat_map(|s| s.taints.iter().flatten())
+        {
+            if taint.key.starts_with("node.kubernetes.io/") {
+                facts.push((
+                    format!("tainted {}:{}", taint.key, taint.effect),
+                    Source::Field {
+                        object: node_ref.clone(),
+                        path: "spec.taints".into(),
+                    },
+                ));
+            }
+        }
+        facts
+    }
+
+    /// Handling the node itself: the out-of-service taint (unless present), then deleting it.
+    pub fn steps(&self, why: &str) -> Vec<Step> {
+        let node = MetaObject::of_kind(Kind::Node, &self.node.metadata);
+        let name = self.name();
+        let mut steps = Vec::new();
+        if !self.out_of_service {
+            steps.push(Step::new(
+                Rung::FixCause,
+                Action::TaintOutOfService(node.clone()),
+                format!("declares the machine shut down, so pod GC force-deletes its terminating pods ({why})"),
+                format!("every pod on {name} without a matching toleration is evicted and its volumes detached at once: only safe if the machine is really off"),
+            ));
+        }
+        steps.push(Step::new(
+            Rung::FixCause,
+            Action::Delete(node),
+            format!("pod GC then deletes the pods bound to it ({why})"),
+            format!("every pod on {name} is deleted and recreated elsewhere; if the machine still runs, its containers keep running unmanaged until its kubelet re-registers"),
+        ));
+        steps
+    }
+}
+
+/// The health of node `name`.
+pub fn node_health<'a>(inventory: &'a Inventory, name: &str) -> NodeHealth<'a> {
+    if !inventory.state.has(Kind::Node) {
+        let reason = inventory
+            .state
+            .unavailable_reason(Kind::Node)
+            .unwrap_or("nodes were not read");
+        return NodeHealth::Unchecked(reason.to_string());
+    }
+    let Some(node) = inventory.node(name) else {
+        return NodeHealth::Missing;
+    };
+    let ready = node
+        .status
+        .iter()
+        .flat_map(|s| s.conditions.iter().flatten())
+        .find(|c| c.type_ == "Ready");
+    let lease = inventory.node_lease(name).and_then(|lease| {
+        let spec = lease.spec.as_ref()?;
+        Some((
+            spec.renew_time.as_ref()?.0,
+            spec.lease_duration_seconds.unwrap_or(40),
+        ))
+    });
+    let out_of_service_taint = node
+        .spec
+        .iter()
+        .flat_map(|s| s.taints.iter().flatten())
+        .find(|t| t.key == OUT_OF_SERVICE_TAINT);
+    let out_of_service = out_of_service_taint.is_some();
+    let out_of_service_since = out_of_service_taint
+        .and_then(|t| t.time_added.as_ref())
+        .map(|t| t.0);
+    let lease_stale = lease.is_some_and(|(renewed, duration)| {
+        renewed
+            .checked_add(SignedDuration::from_secs(i64::from(duration)))
+            .is_ok_and(|expiry| expiry < inventory.observed_at())
+    });
+    match ready {
+        Some(condition) if condition.status == "True" && !lease_stale => NodeHealth::Ready,
+        _ => NodeHealth::Lost(LostNode {
+            node,
+            ready,
+            lease,
+            out_of_service,
+            out_of_service_since,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::analyse::testing::{inventory, node};
+
+    #[test]
+    fn ready_missing_and_lost_nodes() {
+        let now = "2026-01-01T00:10:00Z";
+        let mut inv = inventory(now);
+        inv.state
+            .nodes
+            .push(node("ok", "True", "2026-01-01T00:00:00Z"));
+        inv.state
+            .nodes
+            .push(node("gone-dark", "Unknown", "2026-01-01T00:05:00Z"));
+        inv.state.leases.push(
+            serde_json::from_value(json!({
+                "metadata": {"name": "gone-dark", "namespace": "kube-node-lease"},
+                "spec": {"renewTime": "2026-01-01T00:04:30.000000Z", "leaseDurationSeconds": 40},
+            }))
+            .unwrap(),
+        );
+        assert!(matches!(node_health(&inv, "ok"), NodeHealth::Ready));
+        assert!(matches!(node_health(&inv, "nope"), NodeHealth::Missing));
+        let NodeHealth::Lost(lost) = node_health(&inv, "gone-dark") else {
+            panic!("expected a lost node");
+        };
+        assert_eq!(
+            lost.summary(),
+            "node gone-dark stopped reporting (Ready=Unknown)"
+        );
+        let facts: Vec<String> = lost
+            .evidence(now.parse().unwrap())
+            .into_iter()
+            .map(|(fact, _)| fact)
+            .collect();
+        assert_eq!(
+            facts[0],
+            "Ready=Unknown since 5m ago: Kubelet stopped posting node status."
+        );
+        assert_eq!(
+            facts[1],
+            "its kubelet lease was last renewed 5m30s ago (lease duration 40s)"
+        );
+        let keys: Vec<String> = lost.steps("x").iter().map(Step::key).collect();
+        assert_eq!(keys, vec!["taint Node gone-dark", "delete Node gone-dark"]);
+    }
+
+    #[test]
+    fn a_stale_lease_makes_a_ready_node_lost() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state
+            .nodes
+            .push(node("stale", "True", "2026-01-01T00:00:00Z"));
+        inv.state.leases.push(
+            serde_json::from_value(json!({
+                "metadata": {"name": "stale", "namespace": "kube-node-lease"},
+                "spec": {"renewTime": "2026-01-01T00:01:00.000000Z", "leaseDurationSeconds": 40},
+            }))
+            .unwrap(),
+        );
+        assert!(matches!(node_health(&inv, "stale"), NodeHealth::Lost(_)));
+    }
+
+    #[test]
+    fn out_of_service_nodes_are_not_tainted_again() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        let mut down = node("down", "Unknown", "2026-01-01T00:00:00Z");
+        down.spec = Some(
+            serde_json::from_value(json!({"taints": [
+                {"key": "node.kubernetes.io/out-of-service", "value": "nodeshutdown", "effect": "NoExecute"}
+            ]}))
+            .unwrap(),
+        );
+        inv.state.nodes.push(down);
+        let NodeHealth::Lost(lost) = node_health(&inv, "down") else {
+            panic!("expected a lost node");
+        };
+        assert!(lost.out_of_service);
+        let keys: Vec<String> = lost.steps("x").iter().map(Step::key).collect();
+        assert_eq!(keys, vec!["delete Node down"]);
+    }
+
+    #[test]
+    fn unreadable_nodes_are_unchecked() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.loaded.remove(&Kind::Node);
+        assert!(matches!(node_health(&inv, "x"), NodeHealth::Unchecked(_)));
+    }
+}

@@ -1,0 +1,197 @@
+//! Walking the ladder: offer the safest step not yet tried, confirm it, carry it out, read the
+//! cluster again and diagnose anew, until the object is gone or nothing is left to offer. A step
+//! that finds its object changed is never retried blindly: the new state is diagnosed first.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use kube_runbook::{Error, cli::Connection, exit_code, report::Styles};
+
+use super::{
+    Session,
+    access::{Permission, missing, required},
+    confirm::Decision,
+    execute::execute,
+    plan::Step,
+    present::step_text,
+    request::{Outcome, read},
+};
+use crate::analyse::Diagnosis;
+
+/// How often the cluster is read again while waiting for the object to go.
+const POLL: Duration = Duration::from_secs(3);
+/// How long controllers get to react to a step before the cluster is diagnosed again.
+const SETTLE: Duration = Duration::from_secs(10);
+const SETTLE_POLL: Duration = Duration::from_millis(500);
+/// How many times a step may find its object changed before it is no longer offered.
+const MAX_CHANGES: usize = 3;
+
+/// Offers the ladder of `diagnosis` step by step.
+pub async fn walk(
+    session: &Session<'_>,
+    conn: &Connection,
+    mut diagnosis: Diagnosis,
+) -> Result<u8, Error> {
+    let styles = session.styles;
+    let subject = session.subject.reference();
+    let mut tried: HashSet<String> = HashSet::new();
+    let mut changes: HashMap<String, usize> = HashMap::new();
+    let mut lacking: HashMap<String, Option<Permission>> = HashMap::new();
+    let mut took_any = false;
+    let mut offered = 0;
+    loop {
+        if took_any && !diagnosis.is_stuck() {
+            eprintln!(
+                "Waiting up to {} for {subject} to go...",
+                kube_runbook::report::human_duration(session.wait)
+            );
+            match wait_while_progressing(session).await? {
+                None => return gone(&subject, &styles),
+                Some(next) => diagnosis = next,
+            }
+        }
+        let (permitted, first_forbidden) =
+            permitted_steps(conn, &diagnosis, &mut tried, &mut lacking).await?;
+        let Some(step) = permitted.into_iter().next() else {
+            if let (Some(permission), false) = (first_forbidden, took_any) {
+                return Err(permission.forbidden());
+            }
+            return nothing_left(&diagnosis, took_any, &subject);
+        };
+        tried.insert(step.key());
+        offered += 1;
+        eprint!("\n{}", step_text(&step, offered, &styles));
+        // The prompt blocks on the terminal: keep it off the async worker's hands.
+        match tokio::task::block_in_place(|| session.confirmer.decide(&step))? {
+            Decision::Skip => continue,
+            Decision::Stop => {
+                return Err(Error::Incomplete(format!(
+                    "stopped at your request; {subject} is still there"
+                )));
+            }
+            Decision::Take => {}
+        }
+        match execute(conn, &step, false, &session.backup_dir).await? {
+            Outcome::Done => {
+                took_any = true;
+                eprintln!("  {} {}", styles.ok.style("done:"), step.description());
+                if settled_away(session, conn).await? {
+                    return gone(&subject, &styles);
+                }
+            }
+            Outcome::Gone => eprintln!("  {} is already gone", step.target().reference()),
+            Outcome::Changed(why) => {
+                let count = changes.entry(step.key()).or_default();
+                *count += 1;
+                eprintln!(
+                    "  {} changed since it was read ({why}): the change was not applied; reading it again and diagnosing anew",
+                    step.target().reference()
+                );
+                if *count < MAX_CHANGES {
+                    tried.remove(&step.key());
+                }
+            }
+        }
+        match session.rediagnose().await? {
+            None => return gone(&subject, &styles),
+            Some(next) => {
+                for finding in next.findings.iter().filter(|f| f.object == subject) {
+                    eprintln!("  now: {}", finding.title);
+                }
+                diagnosis = next;
+            }
+        }
+    }
+}
+
+/// The untried steps of the ladder the user may take, safest first, and the first permission
+/// found missing. Steps lacking a permission are announced once and count as tried.
+async fn permitted_steps(
+    conn: &Connection,
+    diagnosis: &Diagnosis,
+    tried: &mut HashSet<String>,
+    lacking: &mut HashMap<String, Option<Permission>>,
+) -> Result<(Vec<Step>, Option<Permission>), Error> {
+    let mut permitted = Vec::new();
+    let mut first_forbidden = None;
+    for step in diagnosis.ladder() {
+        let key = step.key();
+        if tried.contains(&key) {
+            continue;
+        }
+        if !lacking.contains_key(&key) {
+            let lack = missing(conn, &required(&step)).await?.into_iter().next();
+            if let Some(permission) = &lack {
+                eprintln!(
+                    "Not offered: {}\n  you lack permission to {}",
+                    step.description(),
+                    permission.describe()
+                );
+            }
+            lacking.insert(key.clone(), lack);
+        }
+        match lacking.get(&key).cloned().flatten() {
+            Some(permission) => {
+                first_forbidden.get_or_insert(permission);
+                tried.insert(key);
+            }
+            None => permitted.push(step),
+        }
+    }
+    Ok((permitted, first_forbidden))
+}
+
+/// Gives controllers a moment to react to a step; true once the object is gone.
+async fn settled_away(session: &Session<'_>, conn: &Connection) -> Result<bool, Error> {
+    let started = Instant::now();
+    while started.elapsed() < SETTLE {
+        let current = read(conn, &session.subject).await?;
+        let same = current.as_ref().is_some_and(|object| {
+            object
+                .pointer("/metadata/uid")
+                .and_then(serde_json::Value::as_str)
+                == session.subject.uid()
+        });
+        if !same {
+            return Ok(true);
+        }
+        tokio::time::sleep(SETTLE_POLL).await;
+    }
+    Ok(false)
+}
+
+/// Waits while the object is no longer stuck (only waiting on its controllers); returns None once
+/// it is gone, or the diagnosis once it is stuck again or the wait is over.
+async fn wait_while_progressing(session: &Session<'_>) -> Result<Option<Diagnosis>, Error> {
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(POLL).await;
+        let Some(diagnosis) = session.rediagnose().await? else {
+            return Ok(None);
+        };
+        if diagnosis.is_stuck() || started.elapsed() >= session.wait {
+            return Ok(Some(diagnosis));
+        }
+    }
+}
+
+fn gone(subject: &kube_runbook::report::ObjectRef, styles: &Styles) -> Result<u8, Error> {
+    eprintln!("{} {subject} is gone.", styles.ok.style("✓"));
+    Ok(exit_code::OK)
+}
+
+fn nothing_left(
+    diagnosis: &Diagnosis,
+    took_any: bool,
+    subject: &kube_runbook::report::ObjectRef,
+) -> Result<u8, Error> {
+    if !diagnosis.is_stuck() && !took_any {
+        eprintln!("Nothing to do: {subject} is not stuck.");
+        return Ok(exit_code::OK);
+    }
+    Err(Error::Incomplete(format!(
+        "nothing more to offer and {subject} is still there; run kubectl unstick again to see why"
+    )))
+}

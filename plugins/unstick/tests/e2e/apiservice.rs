@@ -1,0 +1,139 @@
+//! A namespace held in Terminating by an APIService whose backend is missing: the diagnosis names
+//! the API, its Service and why it has no endpoints; the fix deletes the stale APIService, and
+//! the namespace controller then finishes by itself. The backend's namespace is left alone.
+
+use std::time::Duration;
+
+use k8s_openapi::{
+    api::core::v1::{Namespace, Service},
+    kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+};
+use kube::Api;
+use kube_runbooks_harness::{ControlPlane, poll_until};
+
+use crate::common::{backup_dir, backups, discovery_lock, finding, report, unstick};
+
+#[tokio::test]
+async fn namespace_held_by_an_apiservice_whose_backend_is_missing() {
+    let cp = ControlPlane::shared().await;
+    let backend = cp.namespace("unstick-api-backend").await;
+    let doomed = cp.namespace("unstick-api-doomed").await;
+    let group = format!("{}.unstick.test", backend.name());
+    let api_name = format!("v1alpha1.{group}");
+    backend
+        .apply_yaml(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: gone-api}\n\
+             spec: {selector: {app: gone-api}, ports: [{port: 443, targetPort: 6443}]}\n",
+        )
+        .await;
+    let _exclusive = discovery_lock().write().await;
+    cp.apply_yaml(
+        backend.name(),
+        &format!(
+            "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {{name: {api_name}}}\n\
+             spec: {{group: {group}, version: v1alpha1, insecureSkipTLSVerify: true, groupPriorityMinimum: 1000, \
+             versionPriority: 15, service: {{namespace: {}, name: gone-api, port: 443}}}}\n",
+            backend.name()
+        ),
+    )
+    .await;
+    doomed.delete(None).await;
+    let namespaces: Api<Namespace> = Api::all(cp.client());
+    poll_until(
+        Duration::from_secs(90),
+        "the discovery-failure condition",
+        || async {
+            let ns = namespaces
+                .get(doomed.name())
+                .await
+                .map_err(|e| e.to_string())?;
+            let failing = ns
+                .status
+                .and_then(|s| s.conditions)
+                .into_iter()
+                .flatten()
+                .any(|c| c.type_ == "NamespaceDeletionDiscoveryFailure" && c.status == "True");
+            failing.then_some(()).ok_or_else(|| "not yet".to_string())
+        },
+    )
+    .await;
+
+    let text = unstick(cp, &["ns", doomed.name()]).await;
+    eprintln!("--- diagnosis:\n{}", text.stdout);
+    assert_eq!(text.code, Some(1), "{text}");
+    let out = unstick(cp, &[&format!("namespace/{}", doomed.name()), "-o", "json"]).await;
+    let report = report(&out);
+    let blocked = finding(&report, "namespace-blocked-by-unavailable-api");
+    let title = blocked["title"].as_str().unwrap_or_default();
+    assert!(
+        title.contains(&format!(
+            "API {group}/v1alpha1 is unavailable, so the namespace controller cannot make sure the namespace is empty: APIService {api_name}: service {}/gone-api has no ready endpoint: no pod matches app=gone-api",
+            backend.name()
+        )),
+        "{title}"
+    );
+    let steps = blocked["details"]["steps"].to_string();
+    assert!(
+        steps.contains(&format!("delete APIService {api_name}")),
+        "{steps}"
+    );
+    assert!(
+        steps.contains(&format!("finalize Namespace {}", doomed.name())),
+        "{steps}"
+    );
+
+    let saved = backup_dir();
+    let fixed = unstick(
+        cp,
+        &[
+            &format!("ns/{}", doomed.name()),
+            "--fix",
+            "--yes",
+            "--backup-dir",
+            saved.path().to_str().unwrap(),
+        ],
+    )
+    .await;
+    eprintln!("--- fix:\n{}", fixed.stderr);
+    assert_eq!(fixed.code, Some(0), "{fixed}");
+    let api_services: Api<APIService> = Api::all(cp.client());
+    assert!(
+        api_services
+            .get_opt(&api_name)
+            .await
+            .expect("read apiservice")
+            .is_none()
+    );
+    assert!(
+        namespaces
+            .get_opt(doomed.name())
+            .await
+            .expect("read ns")
+            .is_none(),
+        "the namespace should be gone"
+    );
+    let services: Api<Service> = backend.api();
+    assert!(
+        services
+            .get_opt("gone-api")
+            .await
+            .expect("read service")
+            .is_some(),
+        "the backend is untouched"
+    );
+    assert!(
+        namespaces
+            .get_opt(backend.name())
+            .await
+            .expect("read ns")
+            .is_some()
+    );
+    let files = backups(saved.path());
+    assert_eq!(files.len(), 1, "only the APIService was changed: {files:?}");
+    assert!(
+        files[0]
+            .to_string_lossy()
+            .contains("unstick-backup-apiservice-"),
+        "{files:?}"
+    );
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests of `kubectl unstick` against the real local control plane: each builds a
+//! stuck object the way it happens in production, checks the diagnosis, and where the fix is
+//! taken, that the object is gone and nothing else was touched.
+
+mod apiservice;
+mod common;
+mod custom_resource;
+mod foreground;
+mod lost_node;
+mod pvc;
+mod race;
+mod read_only;
+mod statefulset;

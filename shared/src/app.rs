@@ -6,6 +6,7 @@ use std::{future::Future, path::Path, process::ExitCode};
 use crate::{
     Error,
     cli::{self, Connection, KubectlFlags, OutputFormat},
+    completion,
     report::{Report, Styles, render_json, render_text, render_yaml},
     state::{ClusterState, Kind, LiveOptions, load_live, load_snapshot},
 };
@@ -24,9 +25,36 @@ pub fn display_name(plugin: &str) -> String {
 }
 
 /// Parses the command line, naming the command as the user typed it (`kubectl why-pending`).
+///
+/// Completion requests are answered here and the process exits: started as
+/// `kubectl_complete-<plugin>` or with `__complete` (Cobra's protocol, for kubectl), or with
+/// `completion <shell>` (a script for the standalone binary). See [`completion`].
 pub fn parse_args<A: clap::Parser>(plugin: &str) -> A {
-    let matches = A::command().name(display_name(plugin)).bin_name(display_name(plugin)).get_matches();
+    let command = A::command()
+        .name(display_name(plugin))
+        .bin_name(display_name(plugin));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(invocation) = completion::Invocation::detect(&args) {
+        std::process::exit(completion::respond(invocation, plugin, command).into());
+    }
+    let command = with_completion_help(command, plugin);
+    let matches = command.get_matches_from(args);
     A::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+/// Says in `--help` how to turn completion on, unless the plugin has its own closing text.
+fn with_completion_help(command: clap::Command, plugin: &str) -> clap::Command {
+    if command.get_after_long_help().is_some() {
+        return command;
+    }
+    let help = format!(
+        "Shell completion: for `kubectl {plugin} <TAB>` (kubectl 1.26+), put `{}` on PATH next to \
+         `{}` (a link to it will do); for the binary itself, `{} completion bash|zsh|fish|powershell`.",
+        completion::completion_executable(plugin),
+        completion::plugin_executable(plugin),
+        completion::plugin_executable(plugin),
+    );
+    command.after_long_help(help)
 }
 
 /// Runs a plugin's work on a tokio runtime, turning errors and Ctrl-C into messages and exit codes.

@@ -32,12 +32,20 @@ impl LabelQuery {
             let requirement = if let Some(key) = part.strip_prefix('!') {
                 Requirement::DoesNotExist(key.trim().to_string())
             } else if let Some((key, values)) = split_set(part, " notin ") {
-                Requirement::NotIn(key, values.ok_or_else(|| invalid("expected a (list) after notin"))?)
+                Requirement::NotIn(
+                    key,
+                    values.ok_or_else(|| invalid("expected a (list) after notin"))?,
+                )
             } else if let Some((key, values)) = split_set(part, " in ") {
-                Requirement::In(key, values.ok_or_else(|| invalid("expected a (list) after in"))?)
+                Requirement::In(
+                    key,
+                    values.ok_or_else(|| invalid("expected a (list) after in"))?,
+                )
             } else if let Some((key, value)) = part.split_once("!=") {
                 Requirement::NotEquals(key.trim().to_string(), value.trim().to_string())
-            } else if let Some((key, value)) = part.split_once("==").or_else(|| part.split_once('=')) {
+            } else if let Some((key, value)) =
+                part.split_once("==").or_else(|| part.split_once('='))
+            {
                 Requirement::Equals(key.trim().to_string(), value.trim().to_string())
             } else {
                 Requirement::Exists(part.to_string())
@@ -98,7 +106,13 @@ fn split_set(part: &str, operator: &str) -> Option<(String, Option<Vec<String>>)
         .trim()
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
-        .map(|inner| inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect());
+        .map(|inner| {
+            inner
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect()
+        });
     Some((key.trim().to_string(), values))
 }
 
@@ -107,18 +121,42 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn every_operator() {
-        let q = LabelQuery::parse("app=web,tier!=cache,env in (prod, staging),!legacy,gpu,zone notin (a)").unwrap();
-        assert!(q.matches(Some(&labels(&[("app", "web"), ("env", "prod"), ("gpu", "1"), ("zone", "b")]))));
-        assert!(!q.matches(Some(&labels(&[("app", "web"), ("env", "dev"), ("gpu", "1")]))));
-        assert!(!q.matches(Some(&labels(&[("app", "web"), ("env", "prod"), ("gpu", "1"), ("legacy", "y")]))));
+        let q = LabelQuery::parse(
+            "app=web,tier!=cache,env in (prod, staging),!legacy,gpu,zone notin (a)",
+        )
+        .unwrap();
+        assert!(q.matches(Some(&labels(&[
+            ("app", "web"),
+            ("env", "prod"),
+            ("gpu", "1"),
+            ("zone", "b")
+        ]))));
+        assert!(!q.matches(Some(&labels(&[
+            ("app", "web"),
+            ("env", "dev"),
+            ("gpu", "1")
+        ]))));
+        assert!(!q.matches(Some(&labels(&[
+            ("app", "web"),
+            ("env", "prod"),
+            ("gpu", "1"),
+            ("legacy", "y")
+        ]))));
         assert!(!q.matches(None));
         assert!(LabelQuery::parse("").unwrap().matches(None));
-        assert!(LabelQuery::parse("app==web").unwrap().matches(Some(&labels(&[("app", "web")]))));
+        assert!(
+            LabelQuery::parse("app==web")
+                .unwrap()
+                .matches(Some(&labels(&[("app", "web")])))
+        );
     }
 
     #[test]

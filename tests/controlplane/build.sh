@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, kwok, krew) from Go modules, cached outside the repository by a key of everything
-# that shapes the build. Prints the directory holding the binaries on its last line.
+# kubectl, kwok), krew and krew's validate-krew-manifest from Go modules, cached outside the
+# repository by a key of everything that shapes the build. Prints the directory holding the
+# binaries on its last line.
 #   build.sh          build (or reuse) the binaries
 #   build.sh update   regenerate the Go modules from versions.env (after changing a version)
 set -euo pipefail
@@ -58,9 +59,11 @@ build_all() {
      $(printf 'k8s.io/kubernetes/%s ' "${k8s_tools[@]}"))
   echo "building etcd v$ETCD_VERSION..." >&2
   (cd "$here/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/bin/etcd" .)
-  echo "building kwok v$KWOK_VERSION and krew v$KREW_VERSION..." >&2
+  echo "building kwok v$KWOK_VERSION, krew v$KREW_VERSION and validate-krew-manifest..." >&2
   GOBIN="$tmp/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-  GOBIN="$tmp/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/krew/cmd/krew@v$KREW_VERSION"
+  for tool in krew validate-krew-manifest; do
+    GOBIN="$tmp/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/krew/cmd/$tool@v$KREW_VERSION"
+  done
   # Recent kwok ships no default stages: take the ones kwokctl loads from kwok's own module.
   local stages
   stages="$(go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"

@@ -7,7 +7,10 @@ use crate::report::ObjectRef;
 
 /// The owner reference marked `controller: true`, if any.
 pub fn controller_of(meta: &ObjectMeta) -> Option<&OwnerReference> {
-    meta.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true))
+    meta.owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true))
 }
 
 impl ClusterState {
@@ -17,11 +20,16 @@ impl ClusterState {
         let owner = controller_of(meta)?;
         if owner.kind == "ReplicaSet"
             && let Some(rs) = self.replica_sets.iter().find(|rs| {
-                rs.metadata.namespace.as_deref() == Some(namespace) && rs.metadata.name.as_deref() == Some(&owner.name)
+                rs.metadata.namespace.as_deref() == Some(namespace)
+                    && rs.metadata.name.as_deref() == Some(&owner.name)
             })
             && let Some(deployment) = controller_of(&rs.metadata).filter(|o| o.kind == "Deployment")
         {
-            return Some(ObjectRef::namespaced("Deployment", namespace, &deployment.name));
+            return Some(ObjectRef::namespaced(
+                "Deployment",
+                namespace,
+                &deployment.name,
+            ));
         }
         Some(ObjectRef::namespaced(&owner.kind, namespace, &owner.name))
     }

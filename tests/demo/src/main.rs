@@ -18,17 +18,26 @@ async fn main() {
         .and_then(|exe| exe.parent().map(PathBuf::from))
         .unwrap_or_else(|| root.join("target/debug"));
 
-    println!("Starting a local control plane (etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok)...");
+    println!(
+        "Starting a local control plane (etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok)..."
+    );
     let cp = ControlPlane::shared().await;
-    println!("  up in {:.1}s at {}\n", cp.start_duration().as_secs_f64(), cp.server_url());
+    println!(
+        "  up in {:.1}s at {}\n",
+        cp.start_duration().as_secs_f64(),
+        cp.server_url()
+    );
 
     let examples = root.join("examples");
-    let nodes = std::fs::read_to_string(examples.join("00-nodes.yaml")).unwrap_or_else(|e| panic!("cannot read examples/00-nodes.yaml: {e}"));
+    let nodes = std::fs::read_to_string(examples.join("00-nodes.yaml"))
+        .unwrap_or_else(|e| panic!("cannot read examples/00-nodes.yaml: {e}"));
     kube_runbooks_harness::apply_yaml(&cp.client(), "default", &nodes).await;
     for node in ["demo-general-a", "demo-general-b", "demo-gpu"] {
         cp.wait_node_condition(node, "Ready", "True").await;
     }
-    println!("Created nodes demo-general-a, demo-general-b (4 CPU each) and demo-gpu (8 CPU, 2 GPUs, tainted dedicated=gpu).\n");
+    println!(
+        "Created nodes demo-general-a, demo-general-b (4 CPU each) and demo-gpu (8 CPU, 2 GPUs, tainted dedicated=gpu).\n"
+    );
 
     let scenarios = load_scenarios(&examples);
     for scenario in &scenarios {
@@ -45,7 +54,10 @@ async fn main() {
         }
     }
     if keep {
-        println!("The cluster keeps running until you press Ctrl-C:\n  export KUBECONFIG={}", cp.admin_kubeconfig().display());
+        println!(
+            "The cluster keeps running until you press Ctrl-C:\n  export KUBECONFIG={}",
+            cp.admin_kubeconfig().display()
+        );
         let _ = tokio::signal::ctrl_c().await;
     }
 }
@@ -54,17 +66,26 @@ async fn main() {
 async fn show(cp: &ControlPlane, plugins_dir: &std::path::Path, args: &[String]) {
     let plugin = format!("kubectl-{}", args[0].replace('-', "_"));
     if !plugins_dir.join(&plugin).exists() {
-        println!("$ kubectl {}\n  ({plugin} is not built yet; skipped)\n", args.join(" "));
+        println!(
+            "$ kubectl {}\n  ({plugin} is not built yet; skipped)\n",
+            args.join(" ")
+        );
         return;
     }
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = RunCommand::new(cp, &cp.bin_dir().join("kubectl"), &words).path_prepend(plugins_dir).output().await;
+    let out = RunCommand::new(cp, &cp.bin_dir().join("kubectl"), &words)
+        .path_prepend(plugins_dir)
+        .output()
+        .await;
     println!("$ kubectl {}", args.join(" "));
     print!("{}", out.stdout);
     if !out.stderr.is_empty() {
         print!("{}", out.stderr);
     }
-    println!("(exit code {})\n", out.code.map_or("killed".to_string(), |c| c.to_string()));
+    println!(
+        "(exit code {})\n",
+        out.code.map_or("killed".to_string(), |c| c.to_string())
+    );
 }
 
 impl Scenario {
@@ -90,7 +111,9 @@ async fn delete_custom_objects(cp: &ControlPlane, namespace: &str, yaml: &str) {
         })
         .collect();
     for object in words {
-        let out = cp.kubectl(&["delete", &object, "-n", namespace, "--wait=false"]).await;
+        let out = cp
+            .kubectl(&["delete", &object, "-n", namespace, "--wait=false"])
+            .await;
         if !out.success() {
             println!("(could not delete {object}: {})", out.stderr.trim());
         }

@@ -20,14 +20,21 @@ pub fn load_scenarios(dir: &Path) -> Vec<Scenario> {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("00-")))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("00-"))
+        })
         .collect();
     files.sort();
     files
         .into_iter()
         .map(|path| {
-            let yaml = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let yaml = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let file = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let description = yaml
                 .lines()
                 .take_while(|l| l.starts_with('#'))

@@ -67,7 +67,8 @@ pub(crate) fn check(
     node: &NodeEntry,
 ) -> Option<Rejection> {
     let (want, (used, holder)) = wanted.iter().find_map(|want| {
-        node.used_ports
+        snapshot
+            .used_ports(node)
             .iter()
             .find(|(used, _)| want.conflicts_with(used))
             .map(|hit| (want, hit))

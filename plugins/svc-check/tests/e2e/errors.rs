@@ -1,0 +1,104 @@
+//! Bad input gets clear errors and the documented exit codes: unknown Service (with near names),
+//! unknown namespace, missing permissions, impossible requests.
+
+use std::path::Path;
+
+use crate::cluster::{scenario, service};
+
+const USAGE: i32 = 2;
+const FORBIDDEN: i32 = 6;
+const NOT_FOUND: i32 = 7;
+
+#[tokio::test]
+async fn an_unknown_service_suggests_near_names() {
+    let s = scenario("unknown-svc").await;
+    s.apply(&service("checkout", "{app: checkout}", "8080"))
+        .await;
+    let out = s.check(&["chekout"]).await;
+    assert_eq!(out.code, Some(NOT_FOUND), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "service \"chekout\" not found in namespace \"{}\"",
+            s.name()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("hint: did you mean \"checkout\"?"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_namespace_is_not_found() {
+    let s = scenario("unknown-ns").await;
+    let out = s.check_raw(&["-n", "no-such-namespace"]).await;
+    assert_eq!(out.code, Some(NOT_FOUND), "{out}");
+    assert!(
+        out.stderr
+            .contains("namespace \"no-such-namespace\" not found"),
+        "{out}"
+    );
+    let out = s.check_raw(&["web", "-n", &format!("{}x", s.name())]).await;
+    assert_eq!(out.code, Some(NOT_FOUND), "{out}");
+    assert!(out.stderr.contains("hint: did you mean"), "{out}");
+    assert!(out.stderr.contains(&format!("\"{}\"", s.name())), "{out}");
+}
+
+#[tokio::test]
+async fn missing_permissions_are_forbidden() {
+    let s = scenario("forbidden").await;
+    let nobody = s.cp.kubeconfig_for("svc-check-nobody", &[]);
+    let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-svc_check"));
+    let out =
+        s.cp.run_with_kubeconfig(bin, &["-n", s.name()], &nobody)
+            .await;
+    assert_eq!(out.code, Some(FORBIDDEN), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "forbidden: User \"svc-check-nobody\" cannot list services in namespace \"{}\"",
+            s.name()
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_gets_an_answer_and_what_was_not_checked() {
+    let s = scenario("viewer").await;
+    s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-svc_check"));
+    let out =
+        s.cp.run_with_kubeconfig(bin, &["ghost", "-n", s.name()], s.cp.readonly_kubeconfig())
+            .await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stdout.contains("matches no pod"), "{out}");
+    assert!(
+        out.stdout
+            .contains("Not checked (the answer may be incomplete):"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("- nodes: forbidden"), "{out}");
+}
+
+#[tokio::test]
+async fn impossible_requests_are_usage_errors() {
+    let s = scenario("usage").await;
+    let out = s.check_raw(&["web", "-A"]).await;
+    assert_eq!(out.code, Some(USAGE), "{out}");
+    assert!(
+        out.stderr.contains("a Service name needs one namespace"),
+        "{out}"
+    );
+    let out = s.check(&["deploy/web"]).await;
+    assert_eq!(out.code, Some(USAGE), "{out}");
+    let out = s.check(&["--from", "client"]).await;
+    assert_eq!(out.code, Some(NOT_FOUND), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "pod \"client\" not found in namespace \"{}\"",
+            s.name()
+        )),
+        "{out}"
+    );
+}

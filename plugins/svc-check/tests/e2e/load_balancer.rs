@@ -1,0 +1,157 @@
+//! LoadBalancer Services: EXTERNAL-IP pending (and why), two Services on one address and port,
+//! externalTrafficPolicy Local.
+
+use kube::api::DeleteParams;
+use serde_json::json;
+
+use crate::cluster::{deployment, exclusive_scenario, first_line, node, scenario};
+
+fn load_balancer(name: &str, app: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec:\n  type: LoadBalancer\n  selector: {{app: {app}}}\n  ports: [{{port: 80, targetPort: 8080}}]\n{extra}"
+    )
+}
+
+#[tokio::test]
+async fn a_pending_address_with_no_controller_in_the_cluster() {
+    let s = scenario("lb-pending").await;
+    node(s.cp, "lb-pending-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        1,
+        "{app: web}",
+        "lb-pending-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&load_balancer("web", "web", "")).await;
+    s.wait_ready("app=web", 1).await;
+    s.wait_ready_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "✗ Service {}/web: traffic from outside the cluster cannot reach a ready backend: EXTERNAL-IP is pending: no load-balancer controller exists in the cluster",
+            s.name()
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("Clients inside the cluster still reach the Service through its cluster IP."),
+        "{out}"
+    );
+    assert!(out.stdout.contains("EXTERNAL-IP <pending>"), "{out}");
+}
+
+#[tokio::test]
+async fn a_controller_without_ready_pods_keeps_addresses_pending() {
+    let s = exclusive_scenario("lb-stuck").await;
+    node(s.cp, "lb-stuck-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        1,
+        "{app: web}",
+        "lb-stuck-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&load_balancer("web", "web", "")).await;
+    s.apply(&deployment(
+        "cloud-controller-manager",
+        1,
+        "{app: ccm}",
+        "no-such-node",
+        "[]",
+        false,
+    ))
+    .await;
+    s.wait_ready_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    s.ns.api::<k8s_openapi::api::apps::v1::Deployment>()
+        .delete("cloud-controller-manager", &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("cleanup: {e}"));
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with(&format!(
+            "EXTERNAL-IP is pending: the load-balancer controller has no ready pod (Deployment {}/cloud-controller-manager)",
+            s.name()
+        )),
+        "{out}"
+    );
+    assert!(out.stdout.contains("stuck in leader election"), "{out}");
+}
+
+#[tokio::test]
+async fn two_services_on_one_address_and_port() {
+    let s = scenario("lb-shared").await;
+    node(s.cp, "lb-shared-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        1,
+        "{app: web}",
+        "lb-shared-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&deployment(
+        "api",
+        1,
+        "{app: api}",
+        "lb-shared-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&load_balancer("web", "web", "")).await;
+    s.apply(&load_balancer("api", "api", "")).await;
+    let address = json!({"loadBalancer": {"ingress": [{"ip": "198.51.100.20"}]}});
+    s.patch_service_status("web", address.clone()).await;
+    s.patch_service_status("api", address).await;
+    s.wait_ready_endpoints("web", 1).await;
+    s.wait_ready_endpoints("api", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with(&format!(
+            "shares address 198.51.100.20 and port 80/TCP with Service {}/api",
+            s.name()
+        )),
+        "{out}"
+    );
+    assert!(out.stdout.contains("EXTERNAL-IP 198.51.100.20"), "{out}");
+}
+
+#[tokio::test]
+async fn external_traffic_policy_local_only_uses_nodes_with_backends() {
+    let s = scenario("etp-local").await;
+    node(s.cp, "etp-local-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        1,
+        "{app: web}",
+        "etp-local-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  externalTrafficPolicy: Local\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n").await;
+    s.wait_ready("app=web", 1).await;
+    s.wait_ready_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        first_line(&out).contains("with 1 warning: externalTrafficPolicy Local: only 1 of "),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("clients sending to the node port of any other node get no answer"),
+        "{out}"
+    );
+}

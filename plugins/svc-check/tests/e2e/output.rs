@@ -1,0 +1,84 @@
+//! The same answer as JSON and YAML, from a snapshot, and across all namespaces.
+
+use crate::cluster::{deployment, first_line, node, scenario, service};
+
+#[tokio::test]
+async fn json_carries_the_verdict_and_the_chain() {
+    let s = scenario("json").await;
+    s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    let (out, report) = s.check_json(&["ghost"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(report["plugin"], "svc-check");
+    let verdict = &report["findings"][0];
+    assert_eq!(verdict["code"], "service-unreachable");
+    assert_eq!(verdict["details"]["reachable"], false);
+    assert_eq!(verdict["details"]["brokenLink"], "endpoints");
+    assert_eq!(verdict["details"]["culprit"], "selector-matches-no-pods");
+    assert_eq!(report["findings"][1]["code"], "selector-matches-no-pods");
+    let yaml = s.check(&["ghost", "-o", "yaml"]).await;
+    assert!(
+        yaml.stdout.contains("culprit: selector-matches-no-pods"),
+        "{yaml}"
+    );
+}
+
+#[tokio::test]
+async fn a_snapshot_gives_the_same_answer() {
+    let s = scenario("snapshot").await;
+    node(s.cp, "snapshot-1", &[]).await;
+    s.apply(&deployment(
+        "ghost",
+        1,
+        "{app: ghosts}",
+        "snapshot-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    s.wait_ready("app=ghosts", 1).await;
+    let dump =
+        s.cp.kubectl(&[
+            "get",
+            "services,endpointslices,pods,networkpolicies,namespaces",
+            "-n",
+            s.name(),
+            "-o",
+            "json",
+        ])
+        .await;
+    assert!(dump.success(), "{dump}");
+    let file = s.cp.work_dir().join(format!("{}.json", s.name()));
+    std::fs::write(&file, &dump.stdout).unwrap_or_else(|e| panic!("write snapshot: {e}"));
+    let live = s.check(&["ghost"]).await;
+    let saved = s
+        .check(&["ghost", "--snapshot", &file.display().to_string()])
+        .await;
+    assert_eq!(saved.code, Some(1), "{saved}");
+    assert_eq!(first_line(&saved), first_line(&live), "{saved}\n{live}");
+    assert!(
+        saved
+            .stdout
+            .contains("almost matches: it has app=ghosts where the selector wants app=ghost"),
+        "{saved}"
+    );
+}
+
+#[tokio::test]
+async fn all_namespaces_lists_the_services_with_problems() {
+    let s = scenario("all-ns").await;
+    s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    let out = s.check_raw(&["-A"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "✗ Service {}/ghost: traffic cannot reach a ready backend",
+            s.name()
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.stdout.contains("kube-system/kube-dns"),
+        "kube-dns is healthy: {out}"
+    );
+}

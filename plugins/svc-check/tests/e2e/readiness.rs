@@ -1,0 +1,194 @@
+//! Backends that are not ready, and why; pods without readiness probes; publishNotReadyAddresses;
+//! endpoints that only terminate.
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::json;
+
+use crate::cluster::{deployment, first_line, node, scenario, service};
+
+#[tokio::test]
+async fn failing_readiness_probes_are_quoted() {
+    let s = scenario("probe-fails").await;
+    node(s.cp, "probe-fails-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        2,
+        "{app: web}",
+        "probe-fails-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    let pods = s.wait_ready("app=web", 2).await;
+    s.wait_ready_endpoints("web", 2).await;
+    let running = json!({"running": {"startedAt": "2026-01-01T00:00:00Z"}});
+    for pod in &pods {
+        s.make_unready(pod, running.clone()).await;
+        s.pod_event(
+            pod,
+            "Unhealthy",
+            "Readiness probe failed: HTTP probe failed with statuscode: 503",
+        )
+        .await;
+    }
+    s.wait_ready_endpoints("web", 0).await;
+    s.wait_endpoints("web", 2).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out)
+            .ends_with("traffic cannot reach a ready backend: none of its 2 backend pods is ready"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("the readiness probe fails: Readiness probe failed: HTTP probe failed with statuscode: 503 (event Unhealthy ×7"), "{out}");
+}
+
+#[tokio::test]
+async fn waiting_containers_are_handed_to_why_pending() {
+    let s = scenario("crashloop").await;
+    node(s.cp, "crashloop-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        1,
+        "{app: web}",
+        "crashloop-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    let pods = s.wait_ready("app=web", 1).await;
+    s.wait_ready_endpoints("web", 1).await;
+    s.make_unready(&pods[0], json!({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container"}})).await;
+    s.wait_ready_endpoints("web", 0).await;
+    let name = pods[0].metadata.name.clone().unwrap_or_default();
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with("its only backend pod is not ready"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("container app is waiting: CrashLoopBackOff: back-off 2m40s"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("kubectl why-pending {name} -n {}", s.name())),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn pods_without_readiness_probe_are_a_warning() {
+    let s = scenario("no-probe").await;
+    node(s.cp, "no-probe-1", &[]).await;
+    s.apply(&deployment(
+        "web",
+        2,
+        "{app: web}",
+        "no-probe-1",
+        "[{containerPort: 8080}]",
+        false,
+    ))
+    .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.wait_ready("app=web", 2).await;
+    s.wait_ready_endpoints("web", 2).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "! Service {}/web: traffic reaches 2 ready backends, with 1 warning: 2 backend pods have no readiness probe (container app of Deployment web)",
+            s.name()
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("before the application listens"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn publish_not_ready_addresses_routes_to_unready_pods() {
+    let s = scenario("publish").await;
+    node(s.cp, "publish-1", &[]).await;
+    s.apply(&deployment(
+        "db",
+        2,
+        "{app: db}",
+        "publish-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  clusterIP: None\n  publishNotReadyAddresses: true\n  selector: {app: db}\n  ports: [{port: 8080}]\n").await;
+    let pods = s.wait_ready("app=db", 2).await;
+    s.make_unready(
+        &pods[0],
+        json!({"running": {"startedAt": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    s.ns.wait_pod_condition(
+        pods[0].metadata.name.as_deref().unwrap_or_default(),
+        "Ready",
+        "False",
+    )
+    .await;
+    s.wait_ready_endpoints("db", 2).await;
+    let out = s.check(&["db"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        first_line(&out)
+            .contains("publishNotReadyAddresses sends traffic to 1 pod that is not ready"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn only_terminating_pods_still_serving() {
+    let s = scenario("terminating").await;
+    node(s.cp, "terminating-1", &[]).await;
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: old
+  labels: {app: web}
+  finalizers: [svc-check-e2e/hold]
+spec:
+  nodeSelector: {svc-check-e2e/node: terminating-1}
+  containers:
+  - {name: app, image: registry.example/web:1.0, ports: [{containerPort: 8080}], readinessProbe: {tcpSocket: {port: 8080}}}
+"#,
+    )
+    .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.wait_ready("app=web", 1).await;
+    s.wait_ready_endpoints("web", 1).await;
+    let pods = s.ns.api::<Pod>();
+    pods.delete("old", &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("delete: {e}"));
+    s.wait_ready_endpoints("web", 0).await;
+    s.wait_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    pods.patch(
+        "old",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("release finalizer: {e}"));
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        first_line(&out).ends_with("only 1 terminating pod still serves"),
+        "{out}"
+    );
+}

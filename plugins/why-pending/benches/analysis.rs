@@ -14,24 +14,17 @@ use kube_runbooks_harness::generator;
 fn main() {
     let nodes = env_usize("BENCH_NODES", 5_000);
     let pods = env_usize("BENCH_PODS", 150_000);
-    // BENCH_SNAPSHOT names a snapshot file to reuse (generated there when it does not exist).
+    let started = Instant::now();
+    let items = generator::generate(nodes, pods, 7);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
-    let file = std::env::var_os("BENCH_SNAPSHOT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| dir.path().join("cluster.json"));
-    if file.exists() {
-        println!("reusing the snapshot {}", file.display());
-    } else {
-        let started = Instant::now();
-        let items = generator::generate(nodes, pods, 7);
-        generator::write_snapshot(&file, &items)
-            .unwrap_or_else(|e| panic!("cannot write the snapshot: {e}"));
-        drop(items);
-        println!(
-            "generated {nodes} nodes and {pods} pods in {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let file = dir.path().join("cluster.json");
+    generator::write_snapshot(&file, &items)
+        .unwrap_or_else(|e| panic!("cannot write the snapshot: {e}"));
+    drop(items);
+    println!(
+        "generated {nodes} nodes and {pods} pods in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 
     let started = Instant::now();
     let kinds = [

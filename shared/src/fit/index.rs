@@ -1,19 +1,13 @@
 //! The scheduler's view of the cluster, built once: nodes with their aggregates (requested
-//! resources, pod count) and the assigned pods, indexed so that evaluating one pod never rescans
-//! every pod for every node.
-//!
-//! Building it is one pass over the pods that only reads what every evaluation needs (the node a
-//! pod is bound to, its phase, its requests and whether it carries required anti-affinity),
-//! borrowing everything from the objects. Lists only some questions need (pods per namespace,
-//! per node, per claim, the host ports in use) are derived on first use; most evaluations never
-//! ask for them.
+//! resources, pod count, used host ports) and the assigned pods, indexed so that evaluating one
+//! pod never rescans every pod for every node.
 //!
 //! Like the scheduler cache, it holds the pods bound to a known node whose phase is neither
 //! `Succeeded` nor `Failed` (`newPodInformer` in `pkg/scheduler/scheduler.go`); terminating pods
 //! still count. It can be changed for "what-if" questions: remove pods, exclude or cordon nodes,
 //! and place pods.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::{
     Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Taint,
@@ -21,10 +15,9 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::storage::v1::StorageClass;
 
 use super::affinity_term::{AffinityTerm, compile_all, required_anti_affinity_terms};
-use super::filters::node_ports::HostPort;
-use super::hash::FxHashMap;
+use super::filters::claims::claim_names;
+use super::filters::node_ports::{HostPort, host_ports};
 use super::labels::{Labels, labels_or_empty};
-use super::pod_lists::PodLists;
 use super::requests::{assigned_pod_requests, node_allocatable};
 use super::resources::{PODS, Resources};
 use crate::state::{ClusterState, Kind};
@@ -37,7 +30,6 @@ pub type PodId = usize;
 /// One node and what its assigned pods hold.
 #[derive(Clone, Debug)]
 pub(crate) struct NodeEntry<'a> {
-    pub id: NodeId,
     pub name: &'a str,
     pub labels: &'a Labels,
     pub taints: &'a [Taint],
@@ -45,48 +37,33 @@ pub(crate) struct NodeEntry<'a> {
     pub allocatable: Resources,
     /// Σ of the requests of the node's pods (`NodeInfo.Requested`).
     pub requested: Resources,
-    /// How many live pods are bound to it.
-    pub pod_count: usize,
+    pub pods: Vec<PodId>,
+    pub used_ports: Vec<(HostPort<'a>, PodId)>,
     /// Removed from the cluster for a what-if question.
     pub excluded: bool,
 }
 
-/// One assigned, non-terminal pod; everything else is read from the object when asked.
+/// One assigned, non-terminal pod.
 #[derive(Clone, Debug)]
 pub(crate) struct PodEntry<'a> {
     pub id: PodId,
     pub pod: &'a Pod,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub labels: &'a Labels,
     pub node: NodeId,
+    pub requests: Resources,
+    pub terminating: bool,
     pub removed: bool,
+    /// Its required anti-affinity terms, compiled once (invalid terms leave it empty).
+    pub anti_affinity: Vec<AffinityTerm>,
 }
 
-impl<'a> PodEntry<'a> {
-    pub fn namespace(&self) -> &'a str {
-        namespace_of(self.pod)
-    }
-
-    pub fn name(&self) -> &'a str {
-        self.pod.metadata.name.as_deref().unwrap_or("")
-    }
-
-    pub fn labels(&self) -> &'a Labels {
-        labels_or_empty(self.pod.metadata.labels.as_ref())
-    }
-
-    /// Whether it is being deleted (`deletionTimestamp` set).
-    pub fn terminating(&self) -> bool {
-        self.pod.metadata.deletion_timestamp.is_some()
-    }
-
+impl PodEntry<'_> {
     /// `namespace/name`.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.namespace(), self.name())
+        format!("{}/{}", self.namespace, self.name)
     }
-}
-
-/// The namespace of a pod, `default` when unset.
-pub(crate) fn namespace_of(pod: &Pod) -> &str {
-    pod.metadata.namespace.as_deref().unwrap_or("default")
 }
 
 /// Which optional kinds were loaded, so that checks can say what they could not verify.
@@ -100,17 +77,16 @@ pub(crate) struct Loaded {
 #[derive(Clone, Debug)]
 pub struct Snapshot<'a> {
     pub(crate) nodes: Vec<NodeEntry<'a>>,
-    node_ids: FxHashMap<&'a str, NodeId>,
+    node_ids: HashMap<&'a str, NodeId>,
     pub(crate) pods: Vec<PodEntry<'a>>,
-    /// The pods with required anti-affinity terms, the terms compiled once (invalid terms leave
-    /// the pod out).
-    anti_affinity: Vec<(PodId, Vec<AffinityTerm>)>,
-    /// Derived on first use, then kept up to date by what-if changes.
-    lists: OnceLock<PodLists<'a>>,
-    namespace_labels: FxHashMap<&'a str, &'a Labels>,
-    claims: FxHashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
-    volumes: FxHashMap<&'a str, &'a PersistentVolume>,
-    storage_classes: FxHashMap<&'a str, &'a StorageClass>,
+    pods_by_namespace: HashMap<&'a str, Vec<PodId>>,
+    anti_affinity_pods: Vec<PodId>,
+    /// Keyed by `namespace/claim`.
+    claim_users: HashMap<String, Vec<PodId>>,
+    namespace_labels: HashMap<&'a str, &'a Labels>,
+    claims: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
+    volumes: HashMap<&'a str, &'a PersistentVolume>,
+    storage_classes: HashMap<&'a str, &'a StorageClass>,
     /// Pending pods that preemption nominated to a node (`status.nominatedNodeName`).
     nominated: Vec<(&'a Pod, NodeId)>,
     pub(crate) loaded: Loaded,
@@ -119,18 +95,17 @@ pub struct Snapshot<'a> {
 impl<'a> Snapshot<'a> {
     /// Indexes `nodes` and the pods of `pods` bound to one of them and not terminal.
     pub fn new(nodes: &'a [Node], pods: &'a [Pod]) -> Snapshot<'a> {
-        let mut node_ids = FxHashMap::default();
-        node_ids.reserve(nodes.len());
         let mut snapshot = Snapshot {
             nodes: Vec::with_capacity(nodes.len()),
-            node_ids,
+            node_ids: HashMap::with_capacity(nodes.len()),
             pods: Vec::with_capacity(pods.len()),
-            anti_affinity: Vec::new(),
-            lists: OnceLock::new(),
-            namespace_labels: FxHashMap::default(),
-            claims: FxHashMap::default(),
-            volumes: FxHashMap::default(),
-            storage_classes: FxHashMap::default(),
+            pods_by_namespace: HashMap::new(),
+            anti_affinity_pods: Vec::new(),
+            claim_users: HashMap::new(),
+            namespace_labels: HashMap::new(),
+            claims: HashMap::new(),
+            volumes: HashMap::new(),
+            storage_classes: HashMap::new(),
             nominated: Vec::new(),
             loaded: Loaded::default(),
         };
@@ -143,23 +118,22 @@ impl<'a> Snapshot<'a> {
                 .as_ref()
                 .and_then(|s| s.node_name.as_deref())
                 .unwrap_or("");
-            let status = pod.status.as_ref();
             let terminal = matches!(
-                status.and_then(|s| s.phase.as_deref()),
+                pod.status.as_ref().and_then(|s| s.phase.as_deref()),
                 Some("Succeeded" | "Failed")
             );
-            if terminal {
-                continue;
-            }
-            match snapshot.node_ids.get(node_name) {
-                Some(&node) => snapshot.add_pod(pod, node),
-                None if node_name.is_empty() => {
-                    let nominee = status.and_then(|s| s.nominated_node_name.as_deref());
-                    if let Some(&node) = nominee.and_then(|n| snapshot.node_ids.get(n)) {
+            let nominated = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.nominated_node_name.as_deref());
+            match (terminal, snapshot.node_ids.get(node_name), nominated) {
+                (false, Some(&node), _) => snapshot.add_pod(pod, node),
+                (false, None, Some(nominee)) if node_name.is_empty() => {
+                    if let Some(&node) = snapshot.node_ids.get(nominee) {
                         snapshot.nominated.push((pod, node));
                     }
                 }
-                None => {}
+                _ => {}
             }
         }
         snapshot
@@ -234,10 +208,11 @@ impl<'a> Snapshot<'a> {
 
     /// Removes an assigned pod, as if it were evicted; false when it is not in the snapshot.
     pub fn remove_pod(&mut self, namespace: &str, name: &str) -> bool {
-        let found = self
-            .pods_in_namespace(namespace)
-            .find(|pod| pod.name() == name)
-            .map(|pod| pod.id);
+        let found = self.pods_by_namespace.get(namespace).and_then(|ids| {
+            ids.iter()
+                .copied()
+                .find(|&id| !self.pods[id].removed && self.pods[id].name == name)
+        });
         match found {
             Some(id) => {
                 self.detach_pod(id);
@@ -252,8 +227,7 @@ impl<'a> Snapshot<'a> {
         let Some(&id) = self.node_ids.get(name) else {
             return false;
         };
-        let on_node: Vec<PodId> = self.pods_on(id).map(|pod| pod.id).collect();
-        for pod in on_node {
+        for pod in self.nodes[id].pods.clone() {
             self.detach_pod(pod);
         }
         self.nodes[id].excluded = true;
@@ -293,17 +267,12 @@ impl<'a> Snapshot<'a> {
 
     /// The live pods of `namespace`.
     pub(crate) fn pods_in_namespace(&self, namespace: &str) -> impl Iterator<Item = &PodEntry<'a>> {
-        self.live(self.lists().in_namespace(namespace))
-    }
-
-    /// The live pods bound to the node `node`.
-    pub(crate) fn pods_on(&self, node: NodeId) -> impl Iterator<Item = &PodEntry<'a>> {
-        self.live(self.lists().on_node(node))
-    }
-
-    /// The host ports the live pods of `node` bind, with the pod binding each.
-    pub(crate) fn used_ports(&self, node: &NodeEntry) -> &[(HostPort<'a>, PodId)] {
-        self.lists().ports_on_node(node.id)
+        self.live(
+            self.pods_by_namespace
+                .get(namespace)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        )
     }
 
     /// Every live pod.
@@ -311,14 +280,9 @@ impl<'a> Snapshot<'a> {
         self.pods.iter().filter(|p| !p.removed)
     }
 
-    /// Live pods with required anti-affinity terms, with those terms.
-    pub(crate) fn pods_with_anti_affinity(
-        &self,
-    ) -> impl Iterator<Item = (&PodEntry<'a>, &[AffinityTerm])> {
-        self.anti_affinity
-            .iter()
-            .map(|(id, terms)| (&self.pods[*id], terms.as_slice()))
-            .filter(|(pod, _)| !pod.removed)
+    /// Live pods with required anti-affinity terms.
+    pub(crate) fn pods_with_anti_affinity(&self) -> impl Iterator<Item = &PodEntry<'a>> {
+        self.live(&self.anti_affinity_pods)
     }
 
     /// Live pods whose volumes reference the claim `namespace/claim`.
@@ -327,7 +291,8 @@ impl<'a> Snapshot<'a> {
         namespace: &str,
         claim: &str,
     ) -> impl Iterator<Item = &PodEntry<'a>> {
-        self.live(self.lists().claim_users(namespace, claim))
+        let users = self.claim_users.get(&format!("{namespace}/{claim}"));
+        self.live(users.map(Vec::as_slice).unwrap_or_default())
     }
 
     pub(crate) fn namespace_labels(&self, namespace: &str) -> &'a Labels {
@@ -350,11 +315,6 @@ impl<'a> Snapshot<'a> {
         self.storage_classes.get(name).copied()
     }
 
-    fn lists(&self) -> &PodLists<'a> {
-        self.lists
-            .get_or_init(|| PodLists::build(&self.pods, self.nodes.len()))
-    }
-
     fn live<'s>(&'s self, ids: &'s [PodId]) -> impl Iterator<Item = &'s PodEntry<'a>> {
         ids.iter().map(|&id| &self.pods[id]).filter(|p| !p.removed)
     }
@@ -364,42 +324,56 @@ impl<'a> Snapshot<'a> {
             return;
         };
         let spec = node.spec.as_ref();
-        let id = self.nodes.len();
-        self.node_ids.insert(name, id);
+        self.node_ids.insert(name, self.nodes.len());
         self.nodes.push(NodeEntry {
-            id,
             name,
             labels: labels_or_empty(node.metadata.labels.as_ref()),
             taints: spec.and_then(|s| s.taints.as_deref()).unwrap_or_default(),
             unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
             allocatable: node_allocatable(node),
             requested: Resources::default(),
-            pod_count: 0,
+            pods: Vec::new(),
+            used_ports: Vec::new(),
             excluded: false,
         });
     }
 
     fn add_pod(&mut self, pod: &'a Pod, node: NodeId) {
         let id = self.pods.len();
-        let node_entry = &mut self.nodes[node];
-        node_entry.requested.add(&assigned_pod_requests(pod));
-        node_entry.pod_count += 1;
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
         let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
         let anti_terms = required_anti_affinity_terms(affinity);
-        if !anti_terms.is_empty() {
-            let compiled = compile_all(namespace_of(pod), anti_terms).unwrap_or_default();
-            if !compiled.is_empty() {
-                self.anti_affinity.push((id, compiled));
-            }
-        }
+        let anti_affinity = compile_all(namespace, anti_terms).unwrap_or_default();
         let entry = PodEntry {
             id,
             pod,
+            namespace,
+            name: pod.metadata.name.as_deref().unwrap_or(""),
+            labels: labels_or_empty(pod.metadata.labels.as_ref()),
             node,
+            requests: assigned_pod_requests(pod),
+            terminating: pod.metadata.deletion_timestamp.is_some(),
             removed: false,
+            anti_affinity,
         };
-        if let Some(lists) = self.lists.get_mut() {
-            lists.add(&entry);
+        let node_entry = &mut self.nodes[node];
+        node_entry.requested.add(&entry.requests);
+        node_entry.pods.push(id);
+        node_entry
+            .used_ports
+            .extend(host_ports(pod).map(|port| (port, id)));
+        self.pods_by_namespace
+            .entry(namespace)
+            .or_default()
+            .push(id);
+        if !entry.anti_affinity.is_empty() {
+            self.anti_affinity_pods.push(id);
+        }
+        for (claim, _) in claim_names(pod) {
+            self.claim_users
+                .entry(format!("{namespace}/{claim}"))
+                .or_default()
+                .push(id);
         }
         self.pods.push(entry);
     }
@@ -410,13 +384,10 @@ impl<'a> Snapshot<'a> {
             return;
         }
         entry.removed = true;
-        let (pod, node) = (entry.pod, entry.node);
-        let node_entry = &mut self.nodes[node];
-        node_entry.requested.subtract(&assigned_pod_requests(pod));
-        node_entry.pod_count -= 1;
-        if let Some(lists) = self.lists.get_mut() {
-            lists.detach(id, node);
-        }
+        let node = &mut self.nodes[entry.node];
+        node.requested.subtract(&entry.requests);
+        node.pods.retain(|&p| p != id);
+        node.used_ports.retain(|(_, p)| *p != id);
     }
 }
 
@@ -466,11 +437,10 @@ mod tests {
         ];
         let snapshot = Snapshot::new(&nodes, &pods);
         let a = &snapshot.nodes[0];
-        assert_eq!(a.pod_count, 2);
+        assert_eq!(a.pods.len(), 2);
         assert_eq!(a.requested.get(CPU), 1000);
-        assert_eq!(snapshot.used_ports(a).len(), 2);
-        assert_eq!(snapshot.nodes[1].pod_count, 0);
-        assert_eq!(snapshot.pods_on(1).count(), 0);
+        assert_eq!(a.used_ports.len(), 2);
+        assert!(snapshot.nodes[1].pods.is_empty());
         assert_eq!(snapshot.pods_in_namespace("default").count(), 2);
     }
 
@@ -489,7 +459,7 @@ mod tests {
         state.insert_all(Vec::<PersistentVolumeClaim>::new());
         let partial = Snapshot::from_state(&state);
         assert!(!partial.loaded.storage);
-        assert_eq!(partial.nodes[0].pod_count, 1);
+        assert_eq!(partial.nodes[0].pods.len(), 1);
         state.insert_all(Vec::<PersistentVolume>::new());
         state.insert_all(Vec::<StorageClass>::new());
         assert!(Snapshot::from_state(&state).loaded.storage);
@@ -504,7 +474,7 @@ mod tests {
         assert!(snapshot.remove_pod("default", "p1"));
         assert!(!snapshot.remove_pod("default", "p1"));
         assert_eq!(snapshot.nodes[0].requested.get(CPU), 0);
-        assert!(snapshot.used_ports(&snapshot.nodes[0]).is_empty());
+        assert!(snapshot.nodes[0].used_ports.is_empty());
         assert!(snapshot.exclude_node("b"));
         assert_eq!(snapshot.node_count(), 1);
         assert_eq!(snapshot.all_pods().count(), 0);

@@ -98,61 +98,39 @@ pub fn node_allocatable(node: &Node) -> Resources {
     ))
 }
 
-/// Exact amounts per resource name, before rounding. A pod names a handful of resources, so
-/// the first few entries live inline and summing 150,000 pods allocates nothing.
+/// Exact amounts per resource name, before rounding; a handful of entries, so a list.
 #[derive(Clone, Debug, Default)]
-struct ExactList<'p> {
-    inline: [(&'p str, Quantity); INLINE],
-    len: usize,
-    spilled: Vec<(&'p str, Quantity)>,
-}
-
-/// cpu, memory, ephemeral-storage and one more.
-const INLINE: usize = 4;
+struct ExactList<'p>(Vec<(&'p str, Quantity)>);
 
 impl<'p> ExactList<'p> {
-    fn iter(&self) -> impl Iterator<Item = &(&'p str, Quantity)> {
-        self.inline[..self.len].iter().chain(&self.spilled)
-    }
-
-    fn entry(&mut self, name: &str) -> Option<&mut Quantity> {
-        self.inline[..self.len]
+    fn entry(&mut self, name: &'p str) -> Option<&mut Quantity> {
+        self.0
             .iter_mut()
-            .chain(&mut self.spilled)
             .find(|(existing, _)| *existing == name)
             .map(|(_, quantity)| quantity)
-    }
-
-    fn push(&mut self, name: &'p str, quantity: Quantity) {
-        if self.len < INLINE {
-            self.inline[self.len] = (name, quantity);
-            self.len += 1;
-        } else {
-            self.spilled.push((name, quantity));
-        }
     }
 
     fn set(&mut self, name: &'p str, quantity: Quantity) {
         match self.entry(name) {
             Some(existing) => *existing = quantity,
-            None => self.push(name, quantity),
+            None => self.0.push((name, quantity)),
         }
     }
 
     fn add(&mut self, other: &ExactList<'p>) {
-        for &(name, quantity) in other.iter() {
+        for &(name, quantity) in &other.0 {
             match self.entry(name) {
                 Some(existing) => *existing = existing.saturating_add(quantity),
-                None => self.push(name, quantity),
+                None => self.0.push((name, quantity)),
             }
         }
     }
 
     fn max_with(&mut self, other: &ExactList<'p>) {
-        for &(name, quantity) in other.iter() {
+        for &(name, quantity) in &other.0 {
             match self.entry(name) {
                 Some(existing) => *existing = (*existing).max(quantity),
-                None => self.push(name, quantity),
+                None => self.0.push((name, quantity)),
             }
         }
     }
@@ -264,11 +242,13 @@ fn pod_level_requests<'p>(pod: &'p Pod, invalid: &mut Vec<String>) -> Option<Exa
         || "pod-level resources".to_string(),
         invalid,
     );
-    let mut kept = ExactList::default();
-    for &(name, quantity) in parsed.iter().filter(|(name, _)| supported(name)) {
-        kept.push(name, quantity);
-    }
-    Some(kept)
+    Some(ExactList(
+        parsed
+            .0
+            .into_iter()
+            .filter(|(name, _)| supported(name))
+            .collect(),
+    ))
 }
 
 fn finish<'p>(
@@ -276,7 +256,7 @@ fn finish<'p>(
     pod_level: Option<&ExactList<'p>>,
     overhead: &ExactList<'p>,
 ) -> ExactList<'p> {
-    for &(name, quantity) in pod_level.into_iter().flat_map(ExactList::iter) {
+    for &(name, quantity) in pod_level.map(|p| p.0.as_slice()).unwrap_or_default() {
         total.set(name, quantity);
     }
     total.add(overhead);
@@ -291,7 +271,7 @@ fn parse_list<'p>(
     let mut parsed = ExactList::default();
     for (name, quantity) in list.into_iter().flatten() {
         match Quantity::parse(&quantity.0) {
-            Ok(value) => parsed.push(name, value),
+            Ok(value) => parsed.0.push((name, value)),
             Err(error) => invalid.push(format!("{}: {name}: {error}", context())),
         }
     }
@@ -300,7 +280,7 @@ fn parse_list<'p>(
 
 fn round(exact: &ExactList) -> Resources {
     let mut rounded = Resources::default();
-    for &(name, quantity) in exact.iter() {
+    for &(name, quantity) in &exact.0 {
         let amount = if name == CPU {
             quantity.milli_ceil()
         } else {

@@ -1,7 +1,5 @@
 //! The PersistentVolumeClaims a pod uses, resolved once for the three volume filters.
 
-use std::borrow::Cow;
-
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 
 use crate::fit::index::Snapshot;
@@ -9,26 +7,22 @@ use crate::fit::index::Snapshot;
 /// The claim names of the pod's volumes in order, with whether each is a generic ephemeral
 /// volume's claim (`<pod>-<volume>`, `ephemeral.VolumeClaimName`).
 pub(crate) fn claim_names(pod: &Pod) -> Vec<(String, bool)> {
-    claim_refs(pod)
-        .map(|(name, ephemeral)| (name.into_owned(), ephemeral))
-        .collect()
-}
-
-/// [`claim_names`], borrowing the names that are spelled out in the pod.
-pub(crate) fn claim_refs(pod: &Pod) -> impl Iterator<Item = (Cow<'_, str>, bool)> {
     let pod_name = pod.metadata.name.as_deref().unwrap_or("");
     let volumes = pod
         .spec
         .as_ref()
         .and_then(|s| s.volumes.as_deref())
         .unwrap_or_default();
-    volumes.iter().filter_map(move |volume| {
-        match (&volume.persistent_volume_claim, &volume.ephemeral) {
-            (Some(source), _) => Some((Cow::Borrowed(source.claim_name.as_str()), false)),
-            (None, Some(_)) => Some((Cow::Owned(format!("{pod_name}-{}", volume.name)), true)),
-            _ => None,
-        }
-    })
+    volumes
+        .iter()
+        .filter_map(
+            |volume| match (&volume.persistent_volume_claim, &volume.ephemeral) {
+                (Some(source), _) => Some((source.claim_name.clone(), false)),
+                (None, Some(_)) => Some((format!("{pod_name}-{}", volume.name), true)),
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 /// One claim a pod's volume refers to, and the claim object if it exists.

@@ -67,8 +67,7 @@ pub(crate) fn check(
     node: &NodeEntry,
 ) -> Option<Rejection> {
     let (want, (used, holder)) = wanted.iter().find_map(|want| {
-        snapshot
-            .used_ports(node)
+        node.used_ports
             .iter()
             .find(|(used, _)| want.conflicts_with(used))
             .map(|hit| (want, hit))

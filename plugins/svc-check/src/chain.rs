@@ -110,12 +110,13 @@ impl Chain<'_> {
             .max()
     }
 
-    /// The observation that breaks the chain first, in link order.
+    /// The observation that breaks the chain first, in link order; a break that only stops
+    /// traffic from outside the cluster comes after any that stops everyone.
     pub fn culprit(&self) -> Option<&Observation> {
         self.observations
             .iter()
             .filter(|o| o.finding.severity == Severity::Error)
-            .min_by_key(|o| (o.link, o.external_only))
+            .min_by_key(|o| (o.external_only, o.link))
     }
 
     fn first_warning(&self) -> Option<&Observation> {
@@ -348,6 +349,41 @@ mod tests {
         );
         assert_eq!(verdict.details["brokenLink"], "endpoints");
         assert_eq!(verdict.details["culprit"], "selector-matches-no-pods");
+    }
+
+    #[test]
+    fn a_break_for_everyone_comes_before_one_for_outside_traffic() {
+        let observations = vec![
+            Observation::external(
+                Link::ServicePort,
+                finding(
+                    Severity::Error,
+                    "load-balancer-pending",
+                    "EXTERNAL-IP is pending",
+                ),
+            ),
+            Observation::new(
+                Link::ReadyPod,
+                finding(Severity::Error, "no-ready-backends", "no pod is ready"),
+            ),
+        ];
+        let svc = service();
+        let verdict = chain(&observations).verdict(&Subject::new(&svc));
+        assert_eq!(
+            verdict.title,
+            "traffic cannot reach a ready backend: no pod is ready"
+        );
+        let outside = vec![observations[0].clone()];
+        let verdict = chain(&outside).verdict(&Subject::new(&svc));
+        assert_eq!(
+            verdict.title,
+            "traffic from outside the cluster cannot reach a ready backend: EXTERNAL-IP is pending"
+        );
+        assert!(
+            verdict
+                .explanation
+                .contains("Clients inside the cluster still reach")
+        );
     }
 
     #[test]

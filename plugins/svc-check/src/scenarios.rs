@@ -445,6 +445,26 @@ fn a_pending_load_balancer_without_any_controller() {
 }
 
 #[test]
+fn a_load_balancer_class_nothing_acts_on() {
+    let mut f = Fixture::healthy_web();
+    f.edit_service("web", |s| {
+        s["spec"]["type"] = json!("LoadBalancer");
+        s["spec"]["loadBalancerClass"] = json!("example.com/internal");
+    });
+    let findings = f.check_web(None);
+    let pending = find(&findings, "load-balancer-pending");
+    assert_eq!(
+        pending.title,
+        "EXTERNAL-IP is pending: no controller has acted on loadBalancerClass example.com/internal"
+    );
+    assert!(
+        pending
+            .explanation
+            .contains("the default controller ignores the Service")
+    );
+}
+
+#[test]
 fn two_load_balancers_on_one_address_and_port() {
     let mut f = Fixture::healthy_web();
     let lb = |s: &mut serde_json::Value| {

@@ -248,7 +248,7 @@ fn pending(cx: &Context) -> Observation {
             event.reason.as_deref().unwrap_or("an error")
         )
     } else if let Some(class) = class {
-        format!("nothing serves loadBalancerClass {class}")
+        format!("no controller has acted on loadBalancerClass {class}")
     } else if lbs.controllers.is_empty() && lbs.hosted_cloud.is_none() && !lbs.k3s && lbs.checked {
         "no load-balancer controller exists in the cluster".to_string()
     } else {

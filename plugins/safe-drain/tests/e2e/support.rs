@@ -175,6 +175,29 @@ impl Env {
         .await;
     }
 
+    /// Lets every pod of this namespace held by a scheduling gate be scheduled.
+    pub async fn release_gated_pods(&self) {
+        let pods: Api<Pod> = self.ns.api();
+        let list = pods
+            .list(&ListParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("cannot list pods: {e}"));
+        for pod in list.items {
+            let gated = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.scheduling_gates.as_ref())
+                .is_some_and(|g| !g.is_empty());
+            if let (true, Some(name)) = (gated, pod.metadata.name) {
+                let ungate = json!({"spec": {"schedulingGates": null}});
+                // A pod deleted meanwhile is no longer ours to release.
+                let _ = pods
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(ungate))
+                    .await;
+            }
+        }
+    }
+
     /// Adds (or, with None, removes) finalizers on pod `name`.
     pub async fn set_finalizer(&self, name: &str, finalizer: Option<&str>) {
         let pods: Api<Pod> = self.ns.api();

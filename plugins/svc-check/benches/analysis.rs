@@ -6,10 +6,13 @@
 //! cargo bench -p kubectl-svc-check --bench analysis
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kube_runbook::state::{Kind, load_snapshot};
-use kube_runbooks_harness::generator::{ClusterSpec, generate_spec, write_snapshot};
+use kube_runbooks_harness::{
+    bench::{env_usize, median},
+    generator::{ClusterSpec, generate_spec, write_snapshot},
+};
 use svc_check::{coverage::Coverage, examine::examine, index::Index, request::Request};
 
 const KINDS: [Kind; 9] = [
@@ -24,26 +27,14 @@ const KINDS: [Kind; 9] = [
     Kind::Event,
 ];
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn main() {
     let spec = ClusterSpec {
-        nodes: env("SVC_CHECK_BENCH_NODES", 600),
-        pods: env("SVC_CHECK_BENCH_PODS", 50_000),
-        services: Some(env("SVC_CHECK_BENCH_SERVICES", 5_000)),
+        nodes: env_usize("SVC_CHECK_BENCH_NODES", 600),
+        pods: env_usize("SVC_CHECK_BENCH_PODS", 50_000),
+        services: Some(env_usize("SVC_CHECK_BENCH_SERVICES", 5_000)),
         seed: 1,
     };
-    let runs = env("SVC_CHECK_BENCH_RUNS", 5).max(1);
+    let runs = env_usize("SVC_CHECK_BENCH_RUNS", 5).max(1);
     let started = Instant::now();
     let items = generate_spec(&spec);
     println!(
@@ -82,10 +73,10 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     println!(
         "snapshot load (parse + typed objects): median {:.2?} of {runs}",
-        median(loads)
+        median(&loads)
     );
     println!(
         "index + analysis of {services} services: median {:.2?} of {runs} ({findings} findings)",
-        median(analyses)
+        median(&analyses)
     );
 }

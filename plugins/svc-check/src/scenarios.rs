@@ -338,6 +338,16 @@ fn ready_pods_missing_from_the_slices_blame_the_controller() {
         verdict(&findings).details["culprit"],
         "endpointslices-missing"
     );
+    assert_eq!(
+        find(&findings, "endpointslices-missing").title,
+        "no EndpointSlice exists although 2 ready pods match the selector"
+    );
+    f.remove_pod("web-2");
+    let findings = f.check_web(None);
+    assert_eq!(
+        find(&findings, "endpointslices-missing").title,
+        "no EndpointSlice exists although 1 ready pod matches the selector"
+    );
 }
 
 #[test]
@@ -669,6 +679,22 @@ fn a_deny_all_policy_drops_traffic_and_is_named() {
         facts(culprit).contains("no NetworkPolicy enforcer"),
         "{}",
         facts(culprit)
+    );
+}
+
+#[test]
+fn a_policy_isolating_some_backends_is_a_warning() {
+    let mut f = Fixture::healthy_web();
+    f.edit_pod("web-2", |p| {
+        p["metadata"]["labels"]["version"] = json!("v2")
+    });
+    f.policy(json!({"metadata": {"name": "lock-v2", "namespace": "shop"},
+                    "spec": {"podSelector": {"matchLabels": {"version": "v2"}}}}));
+    let findings = f.check_web(None);
+    assert_eq!(verdict(&findings).code, "service-degraded");
+    assert_eq!(
+        find(&findings, "network-policy-blocks-some").title,
+        "NetworkPolicy \"lock-v2\" drops traffic from any source to 1 of 2 backends on 8080/TCP"
     );
 }
 

@@ -23,6 +23,7 @@
 //! The [`generator`] module builds large synthetic clusters (snapshot files or live loads).
 
 mod apply;
+pub mod bench;
 mod binaries;
 mod components;
 mod control_plane;

@@ -64,18 +64,14 @@ fn missing_slices(cx: &Context) -> Option<Observation> {
     let port_text = port
         .map(|p| format!(" for port {}", p.label()))
         .unwrap_or_default();
+    let matching = match ready_pods.len() {
+        1 => "1 ready pod matches".to_string(),
+        n => format!("{n} ready pods match"),
+    };
     let title = if slices == 0 {
-        format!(
-            "no EndpointSlice exists although {} ready pod{} match the selector",
-            ready_pods.len(),
-            plural(ready_pods.len())
-        )
+        format!("no EndpointSlice exists although {matching} the selector")
     } else {
-        format!(
-            "its EndpointSlices list no ready endpoint{port_text} although {} ready pod{} match",
-            ready_pods.len(),
-            plural(ready_pods.len())
-        )
+        format!("its EndpointSlices list no ready endpoint{port_text} although {matching}")
     };
     let finding = Finding::new(Severity::Error, cx.subject.object(), "endpointslices-missing", title)
         .explain(

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::api::{
+    apps::v1::DaemonSet,
     core::v1::{Event, Pod},
     discovery::v1::EndpointSlice,
 };
@@ -19,7 +20,7 @@ use tokio::sync::{OnceCell, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Nodes with this label get no kube-proxy pod.
 pub const NO_PROXY_LABEL: &str = "svc-check-e2e/no-kube-proxy";
-const WAIT: Duration = Duration::from_secs(60);
+pub const WAIT: Duration = Duration::from_secs(60);
 
 static INFRA: OnceCell<()> = OnceCell::const_new();
 /// Scenarios that break something cluster-wide (DNS) take it exclusively; the others share it.
@@ -59,7 +60,7 @@ pub async fn exclusive_scenario(prefix: &str) -> Scenario {
     }
 }
 
-const SYSTEM_YAML: &str = r#"
+const KUBE_PROXY_YAML: &str = r#"
 apiVersion: apps/v1
 kind: DaemonSet
 metadata:
@@ -81,7 +82,9 @@ spec:
       containers:
       - name: kube-proxy
         image: registry.k8s.io/kube-proxy:v1.37.2
----
+"#;
+
+const DNS_YAML: &str = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -127,9 +130,30 @@ async fn install(cp: &'static ControlPlane) {
             .taint("svc-check-e2e/system", "true", "NoSchedule"),
     )
     .await;
-    kube_runbooks_harness::apply_yaml(&cp.client(), "kube-system", SYSTEM_YAML).await;
+    kube_runbooks_harness::apply_yaml(&cp.client(), "kube-system", DNS_YAML).await;
+    restore_kube_proxy(cp).await;
     wait_ready_endpoints(cp, "kube-system", "kube-dns", 1).await;
-    wait_kube_proxy(cp, "svc-system").await;
+}
+
+/// (Re)creates the kube-proxy DaemonSet and waits until it runs a ready pod on every node it
+/// selects.
+pub async fn restore_kube_proxy(cp: &ControlPlane) {
+    kube_runbooks_harness::apply_yaml(&cp.client(), "kube-system", KUBE_PROXY_YAML).await;
+    let sets: Api<DaemonSet> = Api::namespaced(cp.client(), "kube-system");
+    poll_until(WAIT, "kube-proxy ready on every node", || async {
+        let ds = sets.get("kube-proxy").await.map_err(|e| e.to_string())?;
+        let status = ds.status.unwrap_or_default();
+        let current = status.observed_generation >= ds.metadata.generation;
+        if current
+            && status.desired_number_scheduled > 0
+            && status.number_ready == status.desired_number_scheduled
+        {
+            Ok(())
+        } else {
+            Err(format!("{status:?}"))
+        }
+    })
+    .await;
 }
 
 /// Adds a node (unique name) and waits for its kube-proxy pod unless it is labelled without one.
@@ -258,6 +282,37 @@ impl Scenario {
         (out, report)
     }
 
+    /// A new node `node_name` running Deployment `web`: `replicas` pods labelled app=web with
+    /// container ports `ports` and a readiness probe.
+    pub async fn web_on(&self, node_name: &str, replicas: u32, ports: &str) {
+        node(self.cp, node_name, &[]).await;
+        self.apply(&deployment(
+            "web",
+            replicas,
+            "{app: web}",
+            node_name,
+            ports,
+            true,
+        ))
+        .await;
+    }
+
+    /// Deployment `client` (one pod labelled app=client, no ports) on `node_name`: the name of
+    /// its pod, once ready.
+    pub async fn client_on(&self, node_name: &str) -> String {
+        self.apply(&deployment(
+            "client",
+            1,
+            "{app: client}",
+            node_name,
+            "[]",
+            false,
+        ))
+        .await;
+        let pods = self.wait_ready("app=client", 1).await;
+        pods[0].metadata.name.clone().unwrap_or_default()
+    }
+
     pub async fn wait_ready(&self, selector: &str, count: usize) -> Vec<Pod> {
         self.ns.wait_pods_ready(selector, count).await
     }
@@ -307,19 +362,52 @@ impl Scenario {
 
     /// Records a Warning event about a pod, as the kubelet does for a failing probe.
     pub async fn pod_event(&self, pod: &Pod, reason: &str, message: &str) {
-        let events: Api<Event> = self.ns.api();
         let name = pod.metadata.name.as_deref().unwrap_or_default();
+        let involved =
+            json!({"kind": "Pod", "name": name, "uid": pod.metadata.uid, "apiVersion": "v1"});
+        self.warning_event(involved, reason, message, "kubelet")
+            .await;
+    }
+
+    /// Records a Warning event about a Service, as a load-balancer controller does.
+    pub async fn service_event(&self, service: &str, reason: &str, message: &str) {
+        let services: Api<k8s_openapi::api::core::v1::Service> = self.ns.api();
+        let uid = services
+            .get(service)
+            .await
+            .unwrap_or_else(|e| panic!("cannot read service {service}: {e}"))
+            .metadata
+            .uid;
+        let involved = json!({"kind": "Service", "name": service, "uid": uid, "apiVersion": "v1"});
+        self.warning_event(involved, reason, message, "service-controller")
+            .await;
+    }
+
+    async fn warning_event(
+        &self,
+        mut involved: Value,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        let events: Api<Event> = self.ns.api();
+        involved["namespace"] = json!(self.ns.name());
+        let name = format!(
+            "{}.{}",
+            involved["name"].as_str().unwrap_or_default(),
+            reason.to_lowercase()
+        );
         let now = k8s_openapi::jiff::Timestamp::now().to_string();
         let event: Event = serde_json::from_value(json!({
-            "metadata": {"name": format!("{name}.{}", reason.to_lowercase())},
-            "involvedObject": {"kind": "Pod", "namespace": self.ns.name(), "name": name, "uid": pod.metadata.uid, "apiVersion": "v1"},
+            "metadata": {"name": name},
+            "involvedObject": involved,
             "reason": reason,
             "message": message,
             "type": "Warning",
             "count": 7,
             "firstTimestamp": now,
             "lastTimestamp": now,
-            "source": {"component": "kubelet"}
+            "source": {"component": component}
         }))
         .unwrap_or_else(|e| panic!("bad event: {e}"));
         events
@@ -399,4 +487,24 @@ spec:
 /// The first line of the output (the verdict).
 pub fn first_line(out: &RunOutput) -> &str {
     out.stdout.lines().next().unwrap_or_default()
+}
+
+/// A one-Service report with nothing wrong: the verdict says reachable, and no finding is an
+/// error or a warning.
+pub fn assert_no_alarm(report: &Value) {
+    assert_eq!(
+        report["findings"][0]["code"], "service-reachable",
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["errors"], 0, "{report:#}");
+    assert_eq!(report["summary"]["warnings"], 0, "{report:#}");
+}
+
+/// The text report names `code` as the first broken link, on `link`.
+pub fn assert_culprit(out: &RunOutput, link: &str, code: &str) {
+    assert!(
+        out.stdout
+            .contains(&format!("First broken link: {link} ({code}).")),
+        "expected culprit {code} on {link}: {out}"
+    );
 }

@@ -1,13 +1,14 @@
 //! Bad input gets clear errors and the documented exit codes: unknown Service (with near names),
-//! unknown namespace, missing permissions, impossible requests.
+//! unknown namespace, missing permissions, impossible requests, unreadable snapshots.
 
 use std::path::Path;
 
-use crate::cluster::{scenario, service};
+use crate::cluster::{assert_culprit, first_line, scenario, service};
 
 const USAGE: i32 = 2;
 const FORBIDDEN: i32 = 6;
 const NOT_FOUND: i32 = 7;
+const BAD_INPUT: i32 = 8;
 
 #[tokio::test]
 async fn an_unknown_service_suggests_near_names() {
@@ -101,4 +102,75 @@ async fn impossible_requests_are_usage_errors() {
         )),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn unreadable_snapshots_are_bad_input() {
+    let s = scenario("bad-snapshot").await;
+    let dir = s.cp.work_dir().join(s.name());
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    let garbage = dir.join("garbage.yaml");
+    std::fs::write(&garbage, "items: [unclosed\n  - {").unwrap_or_else(|e| panic!("write: {e}"));
+    let pods_only = dir.join("pods.json");
+    std::fs::write(
+        &pods_only,
+        r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    let missing = dir.join("no-such-file.json");
+    let cases = [
+        (&missing, "cannot load snapshot"),
+        (&garbage, "cannot load snapshot"),
+        (&pods_only, "it holds no Services"),
+    ];
+    for (path, message) in cases {
+        let path = path.display().to_string();
+        let out = s.check_raw(&["web", "--snapshot", &path]).await;
+        assert_eq!(out.code, Some(BAD_INPUT), "{out}");
+        assert!(out.stderr.contains(message), "{out}");
+        assert!(out.stderr.contains(&path), "{out}");
+    }
+}
+
+#[tokio::test]
+async fn unreadable_pods_leave_the_cause_unknown() {
+    let s = scenario("no-pod-read").await;
+    s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    s.apply(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: services-only}
+rules:
+- {apiGroups: [""], resources: [services], verbs: [get, list]}
+- {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: services-only}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: services-only}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: svc-check-services-only}]
+"#,
+    )
+    .await;
+    let user = s.cp.kubeconfig_for("svc-check-services-only", &[]);
+    let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-svc_check"));
+    let out =
+        s.cp.run_with_kubeconfig(bin, &["ghost", "-n", s.name()], &user)
+            .await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with("port 80/TCP has no ready endpoint"),
+        "{out}"
+    );
+    assert_culprit(&out, "endpoints", "no-ready-endpoints");
+    assert!(
+        out.stdout.contains(&format!(
+            "Its pods could not be read (namespace {}), so why is not known.",
+            s.name()
+        )),
+        "{out}"
+    );
+    assert!(out.stdout.contains("targetPort 8080 ?"), "{out}");
+    assert!(out.stdout.contains("- pods: forbidden"), "{out}");
 }

@@ -4,7 +4,7 @@
 use kube::api::DeleteParams;
 use serde_json::json;
 
-use crate::cluster::{deployment, exclusive_scenario, first_line, node, scenario};
+use crate::cluster::{assert_culprit, deployment, exclusive_scenario, first_line, node, scenario};
 
 fn load_balancer(name: &str, app: &str, extra: &str) -> String {
     format!(
@@ -15,16 +15,7 @@ fn load_balancer(name: &str, app: &str, extra: &str) -> String {
 #[tokio::test]
 async fn a_pending_address_with_no_controller_in_the_cluster() {
     let s = scenario("lb-pending").await;
-    node(s.cp, "lb-pending-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "lb-pending-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("lb-pending-1", 1, "[{containerPort: 8080}]").await;
     s.apply(&load_balancer("web", "web", "")).await;
     s.wait_ready("app=web", 1).await;
     s.wait_ready_endpoints("web", 1).await;
@@ -38,6 +29,7 @@ async fn a_pending_address_with_no_controller_in_the_cluster() {
         ),
         "{out}"
     );
+    assert_culprit(&out, "Service port", "load-balancer-pending");
     assert!(
         out.stdout
             .contains("Clients inside the cluster still reach the Service through its cluster IP."),
@@ -49,16 +41,7 @@ async fn a_pending_address_with_no_controller_in_the_cluster() {
 #[tokio::test]
 async fn a_controller_without_ready_pods_keeps_addresses_pending() {
     let s = exclusive_scenario("lb-stuck").await;
-    node(s.cp, "lb-stuck-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "lb-stuck-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("lb-stuck-1", 1, "[{containerPort: 8080}]").await;
     s.apply(&load_balancer("web", "web", "")).await;
     s.apply(&deployment(
         "cloud-controller-manager",
@@ -83,22 +66,14 @@ async fn a_controller_without_ready_pods_keeps_addresses_pending() {
         )),
         "{out}"
     );
+    assert_culprit(&out, "Service port", "load-balancer-pending");
     assert!(out.stdout.contains("stuck in leader election"), "{out}");
 }
 
 #[tokio::test]
 async fn two_services_on_one_address_and_port() {
     let s = scenario("lb-shared").await;
-    node(s.cp, "lb-shared-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "lb-shared-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("lb-shared-1", 1, "[{containerPort: 8080}]").await;
     s.apply(&deployment(
         "api",
         1,
@@ -124,22 +99,14 @@ async fn two_services_on_one_address_and_port() {
         )),
         "{out}"
     );
+    assert_culprit(&out, "Service port", "load-balancer-port-conflict");
     assert!(out.stdout.contains("EXTERNAL-IP 198.51.100.20"), "{out}");
 }
 
 #[tokio::test]
 async fn external_traffic_policy_local_only_uses_nodes_with_backends() {
     let s = scenario("etp-local").await;
-    node(s.cp, "etp-local-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "etp-local-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("etp-local-1", 1, "[{containerPort: 8080}]").await;
     s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  externalTrafficPolicy: Local\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n").await;
     s.wait_ready("app=web", 1).await;
     s.wait_ready_endpoints("web", 1).await;
@@ -152,6 +119,100 @@ async fn external_traffic_policy_local_only_uses_nodes_with_backends() {
     assert!(
         out.stdout
             .contains("clients sending to the node port of any other node get no answer"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_pending_address_quotes_the_controller_events_and_the_class() {
+    let s = scenario("lb-events").await;
+    s.web_on("lb-events-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&load_balancer("web", "web", "")).await;
+    s.apply(&load_balancer(
+        "internal",
+        "web",
+        "  loadBalancerClass: example.com/internal\n",
+    ))
+    .await;
+    s.service_event(
+        "web",
+        "SyncLoadBalancerFailed",
+        "Error syncing load balancer: failed to ensure load balancer: quota exceeded for resource addresses",
+    )
+    .await;
+    s.wait_ready_endpoints("web", 1).await;
+    s.wait_ready_endpoints("internal", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with(
+            "traffic from outside the cluster cannot reach a ready backend: EXTERNAL-IP is pending: the controller reports SyncLoadBalancerFailed"
+        ),
+        "{out}"
+    );
+    assert_culprit(&out, "Service port", "load-balancer-pending");
+    assert!(
+        out.stdout
+            .contains("failed to ensure load balancer: quota exceeded for resource addresses"),
+        "{out}"
+    );
+    let out = s.check(&["internal"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with(
+            "EXTERNAL-IP is pending: no controller has acted on loadBalancerClass example.com/internal"
+        ),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn external_traffic_local_with_backends_only_on_excluded_nodes() {
+    let s = scenario("etp-excluded").await;
+    node(
+        s.cp,
+        "etp-excluded-1",
+        &[(
+            "node.kubernetes.io/exclude-from-external-load-balancers",
+            "true",
+        )],
+    )
+    .await;
+    s.apply(&deployment(
+        "web",
+        1,
+        "{app: web}",
+        "etp-excluded-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&load_balancer(
+        "web",
+        "web",
+        "  externalTrafficPolicy: Local\n",
+    ))
+    .await;
+    s.patch_service_status(
+        "web",
+        json!({"loadBalancer": {"ingress": [{"ip": "198.51.100.40"}]}}),
+    )
+    .await;
+    s.wait_ready_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "✗ Service {}/web: traffic from outside the cluster cannot reach a ready backend: externalTrafficPolicy Local: no node the load balancer uses runs a ready backend",
+            s.name()
+        ),
+        "{out}"
+    );
+    assert_culprit(&out, "Service port", "external-traffic-local-no-endpoints");
+    assert!(
+        out.stdout
+            .contains("Clients inside the cluster still reach the Service through its cluster IP."),
         "{out}"
     );
 }

@@ -10,7 +10,6 @@ mod manual;
 mod network_policy;
 mod output;
 mod path;
-mod performance;
 mod ports;
 mod readiness;
 mod selector;

@@ -1,23 +1,14 @@
 //! NetworkPolicies evaluated rule by rule for the Service's target port: from anyone, and from
 //! a given pod (its labels, namespace, egress policies and DNS).
 
-use crate::cluster::{deployment, first_line, node, scenario, service};
+use crate::cluster::{Scenario, assert_culprit, deployment, first_line, node, scenario, service};
 
 const WEB_POD_PORTS: &str = "[{name: http, containerPort: 8080}]";
 
 #[tokio::test]
 async fn a_deny_all_policy_is_named() {
     let s = scenario("deny-all").await;
-    node(s.cp, "deny-all-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        2,
-        "{app: web}",
-        "deny-all-1",
-        WEB_POD_PORTS,
-        true,
-    ))
-    .await;
+    s.web_on("deny-all-1", 2, WEB_POD_PORTS).await;
     s.apply(&service("web", "{app: web}", "http")).await;
     s.apply("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n").await;
     s.wait_ready_endpoints("web", 2).await;
@@ -32,27 +23,14 @@ async fn a_deny_all_policy_is_named() {
             .contains("policy default-deny allows no ingress at all"),
         "{out}"
     );
-    assert!(
-        out.stdout
-            .contains("First broken link: NetworkPolicy (network-policy-blocks)"),
-        "{out}"
-    );
+    assert_culprit(&out, "NetworkPolicy", "network-policy-blocks");
 }
 
 #[tokio::test]
 async fn from_a_pod_its_namespace_and_labels_decide() {
     let s = scenario("np-from").await;
     let front = s.cp.namespace("np-front").await;
-    node(s.cp, "np-from-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "np-from-1",
-        WEB_POD_PORTS,
-        true,
-    ))
-    .await;
+    s.web_on("np-from-1", 1, WEB_POD_PORTS).await;
     s.apply(&service("web", "{app: web}", "http")).await;
     front
         .apply_yaml(&deployment("ui", 1, "{app: ui}", "np-from-1", "[]", false))
@@ -114,6 +92,7 @@ spec:
         )),
         "{dropped}"
     );
+    assert_culprit(&dropped, "NetworkPolicy", "network-policy-blocks");
     assert!(dropped.stdout.contains("policy allow-ui rule 1 admits pods app=ui in namespaces team=front: the client fails app=ui"), "{dropped}");
 
     let anyone = s.check(&["web"]).await;
@@ -126,55 +105,96 @@ spec:
     );
 }
 
+/// Web behind Service `web` (port 80 -> "http" = 8080) and a client pod whose egress policy
+/// `client-egress` has `rules` (YAML): the scenario and `--from` for the client.
+async fn egress_scenario(prefix: &str, rules: &str) -> (Scenario, String) {
+    let s = scenario(prefix).await;
+    s.web_on(&format!("{prefix}-1"), 1, WEB_POD_PORTS).await;
+    let client = s.client_on(&format!("{prefix}-1")).await;
+    s.apply(&service("web", "{app: web}", "http")).await;
+    s.apply(&format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: client-egress}}\nspec:\n  podSelector: {{matchLabels: {{app: client}}}}\n  policyTypes: [Egress]\n  egress:\n{rules}"
+    ))
+    .await;
+    s.wait_ready_endpoints("web", 1).await;
+    let from = format!("{}/{client}", s.name());
+    (s, from)
+}
+
 #[tokio::test]
 async fn an_egress_policy_that_forgets_dns() {
-    let s = scenario("np-egress").await;
-    node(s.cp, "np-egress-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "np-egress-1",
-        WEB_POD_PORTS,
-        true,
-    ))
-    .await;
-    s.apply(&deployment(
-        "client",
-        1,
-        "{app: client}",
-        "np-egress-1",
-        "[]",
-        false,
-    ))
-    .await;
-    s.apply(&service("web", "{app: web}", "http")).await;
-    s.apply(
-        r#"
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: client-egress}
-spec:
-  podSelector: {matchLabels: {app: client}}
-  policyTypes: [Egress]
-  egress:
-  - to: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: 8080}]
-"#,
+    let (s, client) = egress_scenario(
+        "np-egress",
+        "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: 8080}]\n",
     )
     .await;
-    let clients = s.wait_ready("app=client", 1).await;
-    s.wait_ready_endpoints("web", 1).await;
-    let client = clients[0].metadata.name.clone().unwrap_or_default();
     let out = s.check(&["web", "--from", &client]).await;
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
         first_line(&out).contains("drops its DNS queries (53/UDP)"),
         "{out}"
     );
+    assert_culprit(&out, "DNS name", "egress-policy-blocks-dns");
+}
+
+#[tokio::test]
+async fn an_egress_policy_that_forgets_the_backends() {
+    let (s, client) = egress_scenario(
+        "np-egress-web",
+        r#"  - to: [{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+  - to: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 80}]
+"#,
+    )
+    .await;
+    let out = s.check(&["web", "--from", &client]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with(&format!(
+            "egress NetworkPolicy \"client-egress\" of the client {client} drops its traffic to 1 of 1 backend on 8080/TCP"
+        )),
+        "{out}"
+    );
+    assert_culprit(&out, "client", "egress-policy-blocks");
     assert!(
         out.stdout
-            .contains("First broken link: DNS name (egress-policy-blocks-dns)"),
+            .contains("it lists the Service port; policies see the pod's port 8080"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_isolating_some_backends_is_a_warning() {
+    let s = scenario("np-some").await;
+    node(s.cp, "np-some-1", &[]).await;
+    s.apply(&deployment(
+        "web-v1",
+        1,
+        "{app: web, version: v1}",
+        "np-some-1",
+        WEB_POD_PORTS,
+        true,
+    ))
+    .await;
+    s.apply(&deployment(
+        "web-v2",
+        1,
+        "{app: web, version: v2}",
+        "np-some-1",
+        WEB_POD_PORTS,
+        true,
+    ))
+    .await;
+    s.apply(&service("web", "{app: web}", "http")).await;
+    s.apply("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: lock-v2}\nspec: {podSelector: {matchLabels: {version: v2}}, policyTypes: [Ingress]}\n").await;
+    s.wait_ready_endpoints("web", 2).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        first_line(&out).ends_with(
+            "NetworkPolicy \"lock-v2\" drops traffic from any source to 1 of 2 backends on 8080/TCP"
+        ),
         "{out}"
     );
 }

@@ -82,3 +82,63 @@ async fn all_namespaces_lists_the_services_with_problems() {
         "kube-dns is healthy: {out}"
     );
 }
+
+#[tokio::test]
+async fn a_namespace_lists_only_its_services_with_problems() {
+    let s = scenario("list-ns").await;
+    s.web_on("list-ns-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&deployment(
+        "bare",
+        1,
+        "{app: bare}",
+        "list-ns-1",
+        "[{containerPort: 8080}]",
+        false,
+    ))
+    .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.apply(&service("bare", "{app: bare}", "8080")).await;
+    s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    s.wait_ready_endpoints("web", 1).await;
+    s.wait_ready_endpoints("bare", 1).await;
+    let (out, report) = s.check_json(&[]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    let mut verdicts: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            f["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("service-"))
+        })
+        .filter_map(|f| Some((f["object"]["name"].as_str()?, f["code"].as_str()?)))
+        .collect();
+    verdicts.sort_unstable();
+    assert_eq!(
+        verdicts,
+        vec![
+            ("bare", "service-degraded"),
+            ("ghost", "service-unreachable")
+        ],
+        "{out}"
+    );
+    let named: Vec<&str> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["object"]["name"].as_str())
+        .collect();
+    assert!(
+        !named.contains(&"web"),
+        "the healthy web is not listed: {out}"
+    );
+    let text = s.check(&[]).await;
+    assert!(
+        text.stdout.contains(&format!(
+            "! Service {}/bare: traffic reaches 1 ready backend, with 1 warning: 1 backend pod has no readiness probe",
+            s.name()
+        )),
+        "{text}"
+    );
+}

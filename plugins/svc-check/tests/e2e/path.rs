@@ -1,9 +1,17 @@
-//! The path between client and pods: kube-proxy on the nodes, the cluster DNS, the client's DNS
-//! settings.
+//! The path between client and pods: the client itself, kube-proxy on the nodes (or its
+//! replacement), the cluster DNS, the client's DNS settings.
+
+use k8s_openapi::api::{apps::v1::DaemonSet, core::v1::Pod};
+use kube::{
+    Api,
+    api::{DeleteParams, ListParams, Patch, PatchParams},
+};
+use kube_runbooks_harness::poll_until;
+use serde_json::json;
 
 use crate::cluster::{
-    NO_PROXY_LABEL, deployment, exclusive_scenario, first_line, node, scenario, service,
-    wait_ready_endpoints,
+    NO_PROXY_LABEL, Scenario, WAIT, assert_culprit, deployment, exclusive_scenario, first_line,
+    node, restore_kube_proxy, scenario, service, wait_ready_endpoints,
 };
 
 #[tokio::test]
@@ -19,17 +27,8 @@ async fn kube_proxy_missing_on_a_backend_node() {
         true,
     ))
     .await;
-    s.apply(&deployment(
-        "client",
-        1,
-        "{app: client}",
-        "no-proxy-1",
-        "[]",
-        false,
-    ))
-    .await;
+    let client = s.client_on("no-proxy-1").await;
     s.apply(&service("web", "{app: web}", "8080")).await;
-    let clients = s.wait_ready("app=client", 1).await;
     s.wait_ready_endpoints("web", 1).await;
     let out = s.check(&["web"]).await;
     assert_eq!(out.code, Some(0), "{out}");
@@ -42,29 +41,15 @@ async fn kube_proxy_missing_on_a_backend_node() {
         out.stdout.contains("node no-proxy-1: no kube-proxy pod"),
         "{out}"
     );
-    let client = clients[0].metadata.name.clone().unwrap_or_default();
     let out = s.check(&["web", "--from", &client]).await;
     assert_eq!(out.code, Some(1), "{out}");
-    assert!(
-        out.stdout
-            .contains("First broken link: service proxy (kube-proxy-not-ready)"),
-        "{out}"
-    );
+    assert_culprit(&out, "service proxy", "kube-proxy-not-ready");
 }
 
 #[tokio::test]
 async fn a_client_with_dns_policy_default_cannot_resolve() {
     let s = scenario("dns-policy").await;
-    node(s.cp, "dns-policy-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "dns-policy-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("dns-policy-1", 1, "[{containerPort: 8080}]").await;
     s.apply(&service("web", "{app: web}", "8080")).await;
     s.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec:\n  dnsPolicy: Default\n  nodeSelector: {svc-check-e2e/node: dns-policy-1}\n  containers: [{name: sh, image: registry.example/busybox:1.36}]\n").await;
     s.ns.wait_pod_condition("client", "Ready", "True").await;
@@ -78,21 +63,13 @@ async fn a_client_with_dns_policy_default_cannot_resolve() {
         )),
         "{out}"
     );
+    assert_culprit(&out, "DNS name", "client-dns-policy");
 }
 
 #[tokio::test]
 async fn cluster_dns_without_ready_endpoints() {
     let s = exclusive_scenario("dns-down").await;
-    node(s.cp, "dns-down-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "dns-down-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("dns-down-1", 1, "[{containerPort: 8080}]").await;
     s.apply(&service("web", "{app: web}", "8080")).await;
     s.wait_ready_endpoints("web", 1).await;
     let scaled =
@@ -127,5 +104,145 @@ async fn cluster_dns_without_ready_endpoints() {
             s.name()
         )),
         "{out}"
+    );
+    assert_culprit(&out, "DNS name", "cluster-dns-down");
+}
+
+#[tokio::test]
+async fn a_client_that_is_not_running_is_the_first_broken_link() {
+    let s = scenario("client-pending").await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec:\n  nodeSelector: {svc-check-e2e/node: no-such-node}\n  containers: [{name: sh, image: registry.example/busybox:1.36}]\n").await;
+    let out = s.check(&["web", "--from", "client"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "✗ Service {ns}/web: traffic from {ns}/client cannot reach a ready backend: the client pod {ns}/client is Pending without an IP",
+            ns = s.name()
+        ),
+        "{out}"
+    );
+    assert_culprit(&out, "client", "client-pod-not-running");
+    assert!(
+        out.stdout
+            .contains(&format!("kubectl why-pending client -n {}", s.name())),
+        "{out}"
+    );
+}
+
+/// Marks every kube-proxy pod not ready, as when they all crash, and waits until the DaemonSet
+/// counts none ready.
+async fn fail_every_kube_proxy(s: &Scenario) {
+    let pods: Api<Pod> = Api::namespaced(s.cp.client(), "kube-system");
+    let proxies = pods
+        .list(&ListParams::default().labels("k8s-app=kube-proxy"))
+        .await
+        .unwrap_or_else(|e| panic!("list kube-proxy pods: {e}"));
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let not_ready = json!({"status": {"conditions": [
+        {"type": "Ready", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now},
+        {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now}
+    ]}});
+    for pod in &proxies.items {
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&not_ready))
+            .await
+            .unwrap_or_else(|e| panic!("cannot patch status of {name}: {e}"));
+    }
+    let sets: Api<DaemonSet> = Api::namespaced(s.cp.client(), "kube-system");
+    poll_until(WAIT, "kube-proxy with no ready pod", || async {
+        let status = sets
+            .get("kube-proxy")
+            .await
+            .map_err(|e| e.to_string())?
+            .status
+            .unwrap_or_default();
+        if status.number_ready == 0 {
+            Ok(status.desired_number_scheduled)
+        } else {
+            Err(format!("{status:?}"))
+        }
+    })
+    .await;
+}
+
+/// Deletes kube-proxy (the DaemonSet and its pods) and installs a Cilium DaemonSet instead.
+async fn replace_kube_proxy(s: &Scenario) {
+    let sets: Api<DaemonSet> = Api::namespaced(s.cp.client(), "kube-system");
+    sets.delete("kube-proxy", &DeleteParams::foreground())
+        .await
+        .unwrap_or_else(|e| panic!("delete kube-proxy: {e}"));
+    let pods: Api<Pod> = Api::namespaced(s.cp.client(), "kube-system");
+    poll_until(WAIT, "kube-proxy gone", || async {
+        let left = pods
+            .list(&ListParams::default().labels("k8s-app=kube-proxy"))
+            .await
+            .map_err(|e| e.to_string())?
+            .items
+            .len();
+        let set = sets
+            .get_opt("kube-proxy")
+            .await
+            .map_err(|e| e.to_string())?;
+        if left == 0 && set.is_none() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{left} kube-proxy pods, DaemonSet present: {}",
+                set.is_some()
+            ))
+        }
+    })
+    .await;
+    kube_runbooks_harness::apply_yaml(&s.cp.client(), "kube-system", CILIUM_YAML).await;
+}
+
+const CILIUM_YAML: &str = r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: cilium, labels: {k8s-app: cilium}}
+spec:
+  selector: {matchLabels: {k8s-app: cilium}}
+  template:
+    metadata: {labels: {k8s-app: cilium}}
+    spec:
+      nodeSelector: {svc-check-e2e/role: cilium}
+      containers: [{name: cilium-agent, image: quay.io/cilium/cilium:v1.18.0}]
+"#;
+
+#[tokio::test]
+async fn kube_proxy_down_everywhere_then_replaced() {
+    let s = exclusive_scenario("proxy-down").await;
+    s.web_on("proxy-down-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.wait_ready_endpoints("web", 1).await;
+    fail_every_kube_proxy(&s).await;
+    let down = s.check(&["web"]).await;
+    replace_kube_proxy(&s).await;
+    let replaced = s.check(&["web"]).await;
+    let sets: Api<DaemonSet> = Api::namespaced(s.cp.client(), "kube-system");
+    sets.delete("cilium", &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("delete cilium: {e}"));
+    restore_kube_proxy(s.cp).await;
+
+    assert_eq!(down.code, Some(1), "{down}");
+    assert!(
+        first_line(&down)
+            .contains("traffic cannot reach a ready backend: kube-proxy is down: 0 of "),
+        "{down}"
+    );
+    assert_culprit(&down, "service proxy", "kube-proxy-down");
+    assert_eq!(replaced.code, Some(0), "{replaced}");
+    assert!(
+        first_line(&replaced).ends_with("traffic reaches 1 ready backend"),
+        "{replaced}"
+    );
+    assert!(
+        replaced
+            .stdout
+            .contains("Cilium (kube-proxy replacement) ✓"),
+        "{replaced}"
     );
 }

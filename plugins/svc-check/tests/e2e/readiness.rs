@@ -5,21 +5,13 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::json;
 
-use crate::cluster::{deployment, first_line, node, scenario, service};
+use crate::cluster::{assert_culprit, deployment, first_line, node, scenario, service};
 
 #[tokio::test]
 async fn failing_readiness_probes_are_quoted() {
     let s = scenario("probe-fails").await;
-    node(s.cp, "probe-fails-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        2,
-        "{app: web}",
-        "probe-fails-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("probe-fails-1", 2, "[{containerPort: 8080}]")
+        .await;
     s.apply(&service("web", "{app: web}", "8080")).await;
     let pods = s.wait_ready("app=web", 2).await;
     s.wait_ready_endpoints("web", 2).await;
@@ -42,22 +34,14 @@ async fn failing_readiness_probes_are_quoted() {
             .ends_with("traffic cannot reach a ready backend: none of its 2 backend pods is ready"),
         "{out}"
     );
+    assert_culprit(&out, "ready pod", "no-ready-backends");
     assert!(out.stdout.contains("the readiness probe fails: Readiness probe failed: HTTP probe failed with statuscode: 503 (event Unhealthy ×7"), "{out}");
 }
 
 #[tokio::test]
 async fn waiting_containers_are_handed_to_why_pending() {
     let s = scenario("crashloop").await;
-    node(s.cp, "crashloop-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "crashloop-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("crashloop-1", 1, "[{containerPort: 8080}]").await;
     s.apply(&service("web", "{app: web}", "8080")).await;
     let pods = s.wait_ready("app=web", 1).await;
     s.wait_ready_endpoints("web", 1).await;
@@ -70,6 +54,7 @@ async fn waiting_containers_are_handed_to_why_pending() {
         first_line(&out).ends_with("its only backend pod is not ready"),
         "{out}"
     );
+    assert_culprit(&out, "ready pod", "no-ready-backends");
     assert!(
         out.stdout
             .contains("container app is waiting: CrashLoopBackOff: back-off 2m40s"),
@@ -189,6 +174,45 @@ spec:
     assert_eq!(out.code, Some(0), "{out}");
     assert!(
         first_line(&out).ends_with("only 1 terminating pod still serves"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn some_backends_not_ready_is_a_warning() {
+    let s = scenario("some-unready").await;
+    s.web_on("some-unready-1", 2, "[{containerPort: 8080}]")
+        .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    let pods = s.wait_ready("app=web", 2).await;
+    s.wait_ready_endpoints("web", 2).await;
+    s.make_unready(
+        &pods[0],
+        json!({"running": {"startedAt": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    s.pod_event(
+        &pods[0],
+        "Unhealthy",
+        "Readiness probe failed: dial tcp 10.244.0.9:8080: connect: connection refused",
+    )
+    .await;
+    s.wait_ready_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "! Service {}/web: traffic reaches 1 ready backend, with 1 warning: 1 of 2 backend pods is not ready",
+            s.name()
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "pod {}: the readiness probe fails: Readiness probe failed: dial tcp",
+            pods[0].metadata.name.as_deref().unwrap_or_default()
+        )),
         "{out}"
     );
 }

@@ -1,7 +1,13 @@
 //! The selector: no pod matches (the pods that almost match, the label that differs), no pod at
-//! all (requests hang), only pods that are not running.
+//! all (requests hang), only pods that are not running (pending, or a Job's finished pods).
 
-use crate::cluster::{deployment, first_line, node, scenario, service};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::ListParams;
+use kube_runbooks_harness::poll_until;
+
+use crate::cluster::{assert_culprit, deployment, first_line, node, scenario, service};
 
 #[tokio::test]
 async fn near_misses_name_the_label_that_differs() {
@@ -29,11 +35,7 @@ async fn near_misses_name_the_label_that_differs() {
         ),
         "{out}"
     );
-    assert!(
-        out.stdout
-            .contains("First broken link: endpoints (selector-matches-no-pods)"),
-        "{out}"
-    );
+    assert_culprit(&out, "endpoints", "selector-matches-no-pods");
     assert!(out.stdout.contains("(and 1 more pod of Deployment web) almost matches: it has tier=Frontend where the selector wants tier=frontend (differs only in case)"), "{out}");
     assert!(
         out.stdout
@@ -55,6 +57,7 @@ async fn a_service_without_pods_says_requests_hang() {
         )),
         "{out}"
     );
+    assert_culprit(&out, "endpoints", "selector-matches-no-pods");
     assert!(
         out.stdout.contains("they hang until the client times out"),
         "{out}"
@@ -74,22 +77,18 @@ async fn pods_that_never_run_are_handed_to_why_pending() {
     ))
     .await;
     s.apply(&service("web", "{app: web}", "8080")).await;
-    let pods = kube_runbooks_harness::poll_until(
-        std::time::Duration::from_secs(60),
-        "a pending pod",
-        || async {
-            let list =
-                s.ns.api::<k8s_openapi::api::core::v1::Pod>()
-                    .list(&Default::default())
-                    .await
-                    .map_err(|e| e.to_string())?;
-            if list.items.is_empty() {
-                Err("none yet".to_string())
-            } else {
-                Ok(list.items)
-            }
-        },
-    )
+    let pods = poll_until(Duration::from_secs(60), "a pending pod", || async {
+        let list =
+            s.ns.api::<Pod>()
+                .list(&Default::default())
+                .await
+                .map_err(|e| e.to_string())?;
+        if list.items.is_empty() {
+            Err("none yet".to_string())
+        } else {
+            Ok(list.items)
+        }
+    })
     .await;
     let pod = pods[0].metadata.name.clone().unwrap_or_default();
     let out = s.check(&["web"]).await;
@@ -98,9 +97,103 @@ async fn pods_that_never_run_are_handed_to_why_pending() {
         first_line(&out).ends_with("the selector matches 1 pod, none of them running (1 Pending)"),
         "{out}"
     );
+    assert_culprit(&out, "ready pod", "pods-not-running");
     assert!(
         out.stdout
             .contains(&format!("kubectl why-pending {pod} -n {}", s.name())),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_label_is_named_and_the_fix_drops_it() {
+    let s = scenario("missing-key").await;
+    node(s.cp, "missing-key-1", &[]).await;
+    s.apply(&deployment(
+        "api",
+        1,
+        "{app: api}",
+        "missing-key-1",
+        "[{containerPort: 8080}]",
+        true,
+    ))
+    .await;
+    s.apply(&service("api", "{app: api, env: prod}", "8080"))
+        .await;
+    s.wait_ready("app=api", 1).await;
+    let out = s.check(&["api"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).ends_with("the selector app=api,env=prod matches no pod"),
+        "{out}"
+    );
+    assert_culprit(&out, "endpoints", "selector-matches-no-pods");
+    assert!(
+        out.stdout.contains(
+            "(Deployment api) almost matches: it has no label env (the selector wants env=prod)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains(r#"--type merge -p '{"spec":{"selector":{"env":null}}}'"#),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn the_pods_of_a_finished_job_are_the_wrong_phase() {
+    let s = scenario("job-pods").await;
+    node(s.cp, "job-pods-1", &[]).await;
+    s.apply(
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template:
+    metadata:
+      labels: {app: migrate}
+    spec:
+      restartPolicy: Never
+      nodeSelector: {svc-check-e2e/node: job-pods-1}
+      containers:
+      - {name: migrate, image: registry.example/migrate:1.0, ports: [{containerPort: 8080}]}
+"#,
+    )
+    .await;
+    s.apply(&service("migrate", "{app: migrate}", "8080")).await;
+    let pod = poll_until(Duration::from_secs(60), "a Succeeded job pod", || async {
+        let pods =
+            s.ns.api::<Pod>()
+                .list(&ListParams::default().labels("app=migrate"))
+                .await
+                .map_err(|e| e.to_string())?;
+        pods.items
+            .into_iter()
+            .find(|p| p.status.as_ref().and_then(|st| st.phase.as_deref()) == Some("Succeeded"))
+            .ok_or_else(|| "no Succeeded pod yet".to_string())
+    })
+    .await;
+    s.wait_endpoints("migrate", 0).await;
+    let out = s.check(&["migrate"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out)
+            .ends_with("the selector matches 1 pod, none of them running (1 Succeeded)"),
+        "{out}"
+    );
+    assert_culprit(&out, "ready pod", "pods-not-running");
+    assert!(
+        out.stdout.contains(&format!(
+            "pod {} is Succeeded",
+            pod.metadata.name.unwrap_or_default()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("the selector probably picks the pods of a Job"),
         "{out}"
     );
 }

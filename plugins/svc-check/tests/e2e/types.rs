@@ -1,7 +1,7 @@
 //! Service types and traffic settings: ExternalName, NodePort, internalTrafficPolicy Local,
 //! session affinity.
 
-use crate::cluster::{deployment, first_line, node, scenario};
+use crate::cluster::{assert_culprit, deployment, first_line, node, scenario};
 
 #[tokio::test]
 async fn external_name_shows_its_target_and_rejects_an_ip() {
@@ -25,21 +25,13 @@ async fn external_name_shows_its_target_and_rejects_an_ip() {
             .ends_with("externalName is the IP address 10.20.30.40, which DNS cannot alias"),
         "{out}"
     );
+    assert_culprit(&out, "DNS name", "external-name-is-ip");
 }
 
 #[tokio::test]
 async fn node_port_and_session_affinity_are_explained() {
     let s = scenario("node-port").await;
-    node(s.cp, "node-port-1", &[]).await;
-    s.apply(&deployment(
-        "web",
-        1,
-        "{app: web}",
-        "node-port-1",
-        "[{containerPort: 8080}]",
-        true,
-    ))
-    .await;
+    s.web_on("node-port-1", 1, "[{containerPort: 8080}]").await;
     s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  sessionAffinity: ClientIP\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 31080}]\n").await;
     s.wait_ready("app=web", 1).await;
     s.wait_ready_endpoints("web", 1).await;
@@ -75,24 +67,15 @@ async fn internal_traffic_policy_local_drops_clients_elsewhere() {
         true,
     ))
     .await;
-    s.apply(&deployment(
-        "client",
-        1,
-        "{app: client}",
-        "itp-local-2",
-        "[]",
-        false,
-    ))
-    .await;
+    let client = s.client_on("itp-local-2").await;
     s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: agent}\nspec:\n  internalTrafficPolicy: Local\n  selector: {app: agent}\n  ports: [{port: 80, targetPort: 8080}]\n").await;
     s.wait_ready("app=agent", 1).await;
-    let clients = s.wait_ready("app=client", 1).await;
     s.wait_ready_endpoints("agent", 1).await;
-    let client = clients[0].metadata.name.clone().unwrap_or_default();
     let out = s.check(&["agent", "--from", &client]).await;
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
         first_line(&out).ends_with("internalTrafficPolicy Local: the client's node itp-local-2 runs no ready backend, so its traffic is dropped"),
         "{out}"
     );
+    assert_culprit(&out, "Service port", "internal-traffic-local");
 }

@@ -302,16 +302,16 @@ fn ingress_dropped(cx: &Context, spec: &PortSpec, drop: &Dropped) -> Observation
     } else {
         "NetworkPolicies"
     };
+    let verb = if names.len() == 1 { "drops" } else { "drop" };
     let title = if all {
         format!(
-            "{policy_word} {} drop{} traffic {from} to port {} of its pods",
+            "{policy_word} {} {verb} traffic {from} to port {} of its pods",
             quoted(names),
-            if names.len() == 1 { "s" } else { "" },
             dest.describe()
         )
     } else {
         format!(
-            "{policy_word} {} drop traffic {from} to {dropped} of {total} backends on {}",
+            "{policy_word} {} {verb} traffic {from} to {dropped} of {total} backends on {}",
             quoted(names),
             dest.describe()
         )

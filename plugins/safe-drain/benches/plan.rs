@@ -1,6 +1,9 @@
-//! How long the plan takes, end to end (process start to JSON printed), for a node with 110 pods
-//! in a synthetic cluster of 1,000 nodes loaded into the real control plane. Ignored by default:
-//! `cargo test -p kubectl-safe-drain --test plan_bench -- --ignored --nocapture`.
+//! Benchmark: how long the plan takes, end to end (process start to JSON printed), for a node
+//! with 110 pods in a generated cluster of 1,000 nodes loaded into the real control plane, next
+//! to `kubectl get pods -A -o json` in the same run (the API server's own floor on this machine).
+//! The bar (issue 4): a median under 2 s. Run with
+//! `cargo bench -p kubectl-safe-drain --bench plan`; sizes can be changed with BENCH_NODES and
+//! BENCH_PODS.
 
 use std::{
     path::Path,
@@ -10,66 +13,111 @@ use std::{
 use futures::StreamExt;
 use k8s_openapi::api::{apps::v1::ReplicaSet, core::v1::Pod};
 use kube::api::PostParams;
-use kube_runbooks_harness::{ControlPlane, FakeNode, TestNamespace, generator};
+use kube_runbooks_harness::{ControlPlane, FakeNode, RunCommand, TestNamespace, generator};
 use serde_json::json;
 
-const NODES: usize = 1_000;
-const PODS: usize = 15_000;
+const SAFE_DRAIN: &str = env!("CARGO_BIN_EXE_kubectl-safe_drain");
 const TARGET: usize = 110;
 const RUNS: usize = 5;
+const NODE: &str = "bench-drain";
 
-#[tokio::test]
-#[ignore = "loads a 1,000-node cluster; run with --ignored"]
-async fn plans_a_110_pod_node_of_a_1000_node_cluster_in_under_2_seconds() {
+#[tokio::main]
+async fn main() {
+    let nodes = env_usize("BENCH_NODES", 1_000);
+    let pods = env_usize("BENCH_PODS", 20_000);
     let cp = ControlPlane::shared().await;
-    let items = generator::generate(NODES, PODS, 7);
-    let loaded = cp.load_cluster(&items).await;
-    eprintln!(
-        "loaded {:?} in {:.1}s",
-        loaded.created,
-        loaded.elapsed.as_secs_f64()
+    let loaded = cp.load_cluster(&generator::generate(nodes, pods, 11)).await;
+    println!(
+        "loaded {nodes} nodes and {pods} pods in {:.0}s: {:?}",
+        loaded.elapsed.as_secs_f64(),
+        loaded.created
     );
-
-    let node = "bench-drain";
     cp.add_node(
-        FakeNode::new(node)
+        FakeNode::new(NODE)
             .cpu("64")
             .memory("256Gi")
             .pods("110")
             .label("bench", "drain"),
     )
     .await;
-    let ns = cp.namespace("bench").await;
-    fill(&ns, node, TARGET).await;
+    fill(&cp.namespace("bench").await, TARGET).await;
 
-    let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-safe_drain"));
-    let mut times = Vec::new();
-    let mut planned = 0;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let out = cp.run(bin, &[node, "--plan", "-o", "json"]).await;
-        times.push(started.elapsed());
-        let plan: serde_json::Value =
-            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
-        planned = plan["nodes"][0]["pods"].as_array().map_or(0, Vec::len);
-        assert!(planned >= TARGET, "{planned} pods planned: {}", out.stderr);
-    }
-    times.sort();
-    let median = times[RUNS / 2];
-    eprintln!(
-        "plan of a {planned}-pod node in a {}-node cluster of {} pods: median {:.2}s, min {:.2}s, max {:.2}s",
-        NODES + 1,
-        PODS + planned,
-        median.as_secs_f64(),
-        times[0].as_secs_f64(),
-        times[RUNS - 1].as_secs_f64()
+    println!("load average before: {}", load_average());
+    let kubectl = cp.bin_dir().join("kubectl");
+    let baseline = timings(cp, &kubectl, &["get", "pods", "-A", "-o", "json"], |_| {}).await;
+    let plan = timings(
+        cp,
+        Path::new(SAFE_DRAIN),
+        &[NODE, "--plan", "-o", "json"],
+        check_plan,
+    )
+    .await;
+    println!("load average after: {}", load_average());
+    println!("kubectl get pods -A -o json: {}", summary(&baseline));
+    println!("kubectl safe-drain NODE --plan -o json: {}", summary(&plan));
+    let median = plan[RUNS / 2];
+    println!(
+        "bar (median under 2 s): {}",
+        if median < Duration::from_secs(2) {
+            "met"
+        } else {
+            "not met"
+        }
     );
-    assert!(median < Duration::from_secs(2), "median {median:?}");
 }
 
-/// `count` pods of a ReplicaSet, created bound to `node` (kwok runs them at once) rather than
-/// left to the controllers, which a freshly loaded 1,000-node cluster keeps busy for minutes.
-async fn fill(ns: &TestNamespace, node: &str, count: usize) {
+/// Wall times of RUNS runs, sorted, after one warm-up run; `check` looks at each output.
+async fn timings(
+    cp: &ControlPlane,
+    program: &Path,
+    args: &[&str],
+    check: fn(&str),
+) -> Vec<Duration> {
+    let mut times = Vec::new();
+    for run in 0..=RUNS {
+        let started = Instant::now();
+        let out = RunCommand::new(cp, program, args)
+            .timeout(Duration::from_secs(600))
+            .output()
+            .await;
+        let took = started.elapsed();
+        assert!(out.code.is_some_and(|c| c <= 1), "{out}");
+        check(&out.stdout);
+        if run > 0 {
+            times.push(took);
+        }
+    }
+    times.sort();
+    times
+}
+
+/// The plan covers every pod of the node.
+fn check_plan(stdout: &str) {
+    let plan: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let planned = plan["nodes"][0]["pods"].as_array().map_or(0, Vec::len);
+    assert!(planned >= TARGET, "{planned} pods planned");
+}
+
+fn summary(sorted: &[Duration]) -> String {
+    format!(
+        "median {:.2}s, min {:.2}s, max {:.2}s over {} runs",
+        sorted[sorted.len() / 2].as_secs_f64(),
+        sorted[0].as_secs_f64(),
+        sorted[sorted.len() - 1].as_secs_f64(),
+        sorted.len()
+    )
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|e| format!("unknown ({e})"))
+}
+
+/// `count` pods of a ReplicaSet, created bound to the bench node (kwok runs them at once) rather
+/// than left to the controllers, which a freshly loaded 1,000-node cluster keeps busy for minutes.
+async fn fill(ns: &TestNamespace, count: usize) {
     let template = json!({
         "metadata": {"labels": {"app": "filler"}},
         "spec": {"nodeSelector": {"bench": "drain"}, "containers": [{"name": "c", "image": "example/filler",
@@ -91,7 +139,7 @@ async fn fill(ns: &TestNamespace, node: &str, count: usize) {
         let mut pod = template.clone();
         pod["metadata"]["name"] = json!(format!("filler-{i}"));
         pod["metadata"]["ownerReferences"] = owner.clone();
-        pod["spec"]["nodeName"] = json!(node);
+        pod["spec"]["nodeName"] = json!(NODE);
         let api = api.clone();
         async move {
             let pod: Pod = serde_json::from_value(pod).unwrap_or_else(|e| panic!("{e}"));
@@ -107,4 +155,11 @@ async fn fill(ns: &TestNamespace, node: &str, count: usize) {
         "{:?}",
         results.iter().find(|r| r.is_err())
     );
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

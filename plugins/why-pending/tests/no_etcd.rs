@@ -27,8 +27,10 @@ async fn an_api_server_without_etcd_is_reported_unreachable_within_the_request_t
     let took = started.elapsed();
     assert_eq!(out.code, Some(4), "{out}");
     assert!(
-        out.stderr
-            .starts_with(&format!("error: cannot reach the API server at {}", cp.server_url())),
+        out.stderr.starts_with(&format!(
+            "error: cannot reach the API server at {}",
+            cp.server_url()
+        )),
         "{out}"
     );
     assert!(took < Duration::from_secs(15), "took {took:?}: {out}");

@@ -8,7 +8,6 @@
 pub mod app;
 pub mod cli;
 pub mod completion;
-pub mod direct_client;
 pub mod error;
 pub mod exit_code;
 pub mod fit;

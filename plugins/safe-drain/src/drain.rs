@@ -8,7 +8,6 @@ use kube_runbook::{
     Error,
     app::{self, Target},
     cli::{self, OutputFormat},
-    direct_client::direct_client,
     exit_code,
     interrupt::Interrupt,
     report::Styles,
@@ -90,7 +89,6 @@ pub async fn run(args: Args, interrupt: Interrupt) -> Result<u8, Error> {
     }
     let execution = Execution {
         client: connection.client.clone(),
-        direct: direct_client(&args.kube, connection).await?,
         dry_run,
         concurrency: usize::from(args.concurrency),
         grace_period: args.grace_period,

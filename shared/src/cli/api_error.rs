@@ -1,5 +1,5 @@
 //! Turning kube errors into [`Error`]s that name what failed: the verb and resource for 403s,
-//! the server for connection failures.
+//! the server for connection failures, timeouts and 503/504 answers (the server is unavailable).
 
 use crate::Error;
 
@@ -28,6 +28,10 @@ pub fn from_kube_error(err: kube::Error, ctx: &ApiContext) -> Error {
                 name: ctx.name.clone().unwrap_or_else(|| status.message.clone()),
                 namespace: ctx.namespace.clone(),
                 suggestions: Vec::new(),
+            },
+            503 | 504 => Error::Unreachable {
+                server: ctx.server.clone(),
+                reason: format!("it answered {} ({})", status.code, status.message),
             },
             code => Error::Api {
                 code,

@@ -1,4 +1,11 @@
-//! Building a connected client from the kubectl flags.
+//! Building a connected client from the kubectl flags: the one client every plugin uses.
+//!
+//! It fails fast and hands every answer back at once. kube's default client retries 429, 503 and
+//! 504 answers itself, with exponential backoff for minutes: that would hide an unavailable or
+//! overloaded API server behind minutes of silence, and the answers a mutating plugin must act on
+//! (an eviction refused by a PodDisruptionBudget, 429, told apart from API rate limiting) have
+//! to be seen, named and retried on the plugin's own terms. Connecting, sending and each read
+//! wait at most `--request-timeout`.
 
 use kube::{
     Client, Config,
@@ -24,7 +31,8 @@ pub struct Connection {
     pub server: String,
 }
 
-/// Resolves the kubeconfig like kubectl and builds a client honouring every connection flag.
+/// Resolves the kubeconfig like kubectl and builds a client honouring every connection flag,
+/// without automatic retries.
 pub async fn connect(flags: &KubectlFlags) -> Result<Connection, Error> {
     let timeout = parse_request_timeout(&flags.request_timeout)?;
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
@@ -58,6 +66,7 @@ pub async fn connect(flags: &KubectlFlags) -> Result<Connection, Error> {
     config.connect_timeout = timeout;
     config.read_timeout = timeout;
     config.write_timeout = timeout;
+    config.default_retry = false;
     let namespace = flags
         .namespace
         .clone()

@@ -21,8 +21,9 @@ use crate::{
     cli::{ApiContext, Connection, from_kube_error},
 };
 
-/// Items per page: large enough for few round trips, small enough to bound memory per answer.
-const PAGE_SIZE: u32 = 500;
+/// Items per page: few round trips (each costs the API server a fixed share: kubectl's 500 lists
+/// 20,000 pods about twice as slowly as 5,000 does), yet memory per answer stays bounded.
+const PAGE_SIZE: u32 = 5000;
 
 /// What to load.
 #[derive(Debug, Clone, Default)]

@@ -52,9 +52,7 @@ pub fn lanes(pods: Vec<PodPlan>, wait_healthy: bool) -> Vec<Lane> {
 
 /// Everything a lane needs.
 pub struct Evictor<'a> {
-    /// A client without automatic retries, for evictions.
-    pub direct: Client,
-    /// A client for reads.
+    /// Without automatic retries, so that evictions see every 429.
     pub client: Client,
     pub options: EvictOptions,
     pub permits: Semaphore,
@@ -87,7 +85,7 @@ impl Evictor<'_> {
             let answer = self
                 .stop
                 .race(evict(
-                    &self.direct,
+                    &self.client,
                     &pod.namespace,
                     &pod.name,
                     &pod.uid,

@@ -37,10 +37,8 @@ use crate::{
 
 /// How to carry out plans.
 pub struct Execution {
-    /// For reads and the node's changes.
+    /// Without automatic retries (see [`kube_runbook::cli::connect`]): evictions see every 429.
     pub client: Client,
-    /// Without automatic retries, for evictions.
-    pub direct: Client,
     pub dry_run: bool,
     pub concurrency: usize,
     pub grace_period: Option<u32>,
@@ -149,7 +147,6 @@ pub async fn drain(
 
     let progress = Progress::new(to_evict.iter().map(PodPlan::key), exec.interactive);
     let evictor = Evictor {
-        direct: exec.direct.clone(),
         client: exec.client.clone(),
         options: EvictOptions {
             grace_period: exec.grace_period,

@@ -29,7 +29,7 @@ pub use present::stderr_styles;
 
 use crate::{
     analyse::{Diagnosis, diagnose},
-    gather::{Focus, direct_connection, gather},
+    gather::{Focus, gather},
     inventory::MetaObject,
     target::ObjectSpec,
 };
@@ -76,11 +76,10 @@ pub async fn run(
         );
         return Ok(report_code);
     };
-    let conn = direct_connection(session.flags, conn).await?;
     if session.dry_run {
-        return dry_run(session, &conn, &diagnosis).await;
+        return dry_run(session, conn, &diagnosis).await;
     }
-    ladder::walk(session, &conn, diagnosis).await
+    ladder::walk(session, conn, diagnosis).await
 }
 
 /// Sends every step of the ladder with dryRun=All: the API server validates and authorizes each

@@ -103,7 +103,7 @@ pub async fn scope_of(source: &Target, wanted: &Wanted, verbose: bool) -> Result
 
 /// The named object, from the listing or fetched; a missing one suggests near names.
 pub async fn find_focus(
-    direct: Option<&Connection>,
+    live: Option<&Connection>,
     wanted: &Wanted,
     objects: &mut Vec<MetaObject>,
 ) -> Result<MetaObject, Error> {
@@ -124,7 +124,7 @@ pub async fn find_focus(
             names.iter().map(String::as_str),
         )
     };
-    let Some(conn) = direct else {
+    let Some(conn) = live else {
         let names = objects
             .iter()
             .filter(|o| {

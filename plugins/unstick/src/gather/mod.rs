@@ -14,8 +14,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube_runbook::{
     Error,
     app::Target,
-    cli::{Connection, KubectlFlags},
-    direct_client::direct_client,
+    cli::KubectlFlags,
     report::NotChecked,
     state::{ClusterState, Kind},
 };
@@ -88,11 +87,8 @@ pub async fn gather(
     spec: Option<&ObjectSpec>,
 ) -> Result<Gathered, Error> {
     let verbose = flags.verbose > 0;
-    let direct = match source.connection() {
-        Some(conn) => Some(direct_connection(flags, conn).await?),
-        None => None,
-    };
-    let discovered = match &direct {
+    let live = source.connection();
+    let discovered = match live {
         Some(conn) => discovery::discover(conn).await?,
         None => Discovered {
             types: ResourceType::builtins().into_iter().map(Arc::new).collect(),
@@ -126,7 +122,7 @@ pub async fn gather(
     if let Some(ns) = scope.namespace.as_deref() {
         ensure_namespace_exists(&state, ns)?;
     }
-    let (mut objects, mut not_checked) = match &direct {
+    let (mut objects, mut not_checked) = match live {
         Some(conn) => listing::list_objects(conn, &discovered.types, &scope, verbose).await,
         None => (in_scope(typed::typed_objects(&state), &scope), Vec::new()),
     };
@@ -135,9 +131,7 @@ pub async fn gather(
     }
     let focus = match wanted {
         None => Focus::Scan { namespace },
-        Some(wanted) => Focus::Object(Box::new(
-            find_focus(direct.as_ref(), &wanted, &mut objects).await?,
-        )),
+        Some(wanted) => Focus::Object(Box::new(find_focus(live, &wanted, &mut objects).await?)),
     };
     not_checked.extend(discovered.failures.iter().map(|f| NotChecked {
         resource: f.group_version.clone(),
@@ -171,18 +165,6 @@ pub async fn gather(
         inventory.backends.insert(backend_namespace, backend);
     }
     Ok(Gathered { inventory, focus })
-}
-
-/// The same connection with a client that does not retry 503s by itself: an unavailable
-/// aggregated API must be reported at once, not retried for minutes.
-pub async fn direct_connection(
-    flags: &KubectlFlags,
-    conn: &Connection,
-) -> Result<Connection, Error> {
-    Ok(Connection {
-        client: direct_client(flags, conn).await?,
-        ..conn.clone()
-    })
 }
 
 fn in_scope(objects: Vec<MetaObject>, scope: &Scope) -> Vec<MetaObject> {

@@ -20,6 +20,9 @@ use kube_runbook::{
     state::{Kind, LiveOptions, load_live},
 };
 
+const THROTTLED: &str = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Too many requests, please try again later.","reason":"TooManyRequests","details":{"retryAfterSeconds":1},"code":429}"#;
+const NO_PODS: &str =
+    r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[]}"#;
 const UNAVAILABLE: &str = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"etcd is down","reason":"ServiceUnavailable","code":503}"#;
 
 /// A plain-HTTP server on 127.0.0.1 that treats each connection with `answer`.
@@ -48,13 +51,8 @@ impl FakeServer {
     }
 }
 
-fn answer_503(mut stream: TcpStream) {
-    read_request(&mut stream);
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{UNAVAILABLE}",
-        UNAVAILABLE.len()
-    );
-    let _ = stream.write_all(response.as_bytes());
+fn answer_503(stream: TcpStream) {
+    answer(stream, "503 Service Unavailable", UNAVAILABLE);
 }
 
 fn answer_nothing(mut stream: TcpStream) {
@@ -73,8 +71,42 @@ fn read_request(stream: &mut TcpStream) {
     }
 }
 
-/// Connects to `server` with `--request-timeout timeout` and lists pods.
+fn answer_429_once(stream: TcpStream) {
+    static ANSWERED: AtomicUsize = AtomicUsize::new(0);
+    match ANSWERED.fetch_add(1, Ordering::SeqCst) {
+        0 => answer_429(stream),
+        _ => answer_no_pods(stream),
+    }
+}
+
+fn answer_429(stream: TcpStream) {
+    answer(stream, "429 Too Many Requests", THROTTLED);
+}
+
+fn answer_no_pods(stream: TcpStream) {
+    answer(stream, "200 OK", NO_PODS);
+}
+
+fn answer(mut stream: TcpStream, status: &str, body: &str) {
+    read_request(&mut stream);
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+}
+
+/// Connects to `server` with `--request-timeout timeout` and lists pods; the error expected.
 async fn list_pods(server: &FakeServer, timeout: &str) -> (Error, Duration) {
+    let (loaded, took) = try_list_pods(server, timeout).await;
+    (loaded.map(|_| ()).unwrap_err(), took)
+}
+
+/// Connects to `server` with `--request-timeout timeout` and lists pods.
+async fn try_list_pods(
+    server: &FakeServer,
+    timeout: &str,
+) -> (Result<kube_runbook::state::ClusterState, Error>, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("config");
     std::fs::write(
@@ -92,10 +124,8 @@ async fn list_pods(server: &FakeServer, timeout: &str) -> (Error, Duration) {
     };
     let conn = connect(&flags).await.unwrap();
     let started = Instant::now();
-    let err = load_live(&conn, &[Kind::Pod], &LiveOptions::default())
-        .await
-        .unwrap_err();
-    (err, started.elapsed())
+    let loaded = load_live(&conn, &[Kind::Pod], &LiveOptions::default()).await;
+    (loaded, started.elapsed())
 }
 
 #[tokio::test]
@@ -129,4 +159,25 @@ async fn a_server_that_never_answers_is_given_up_on_after_the_request_timeout() 
             .ends_with("the request timed out (see --request-timeout)"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_throttled_read_is_sent_again_after_the_wait_the_server_asks() {
+    let server = FakeServer::start(answer_429_once);
+    let (loaded, took) = try_list_pods(&server, "30s").await;
+    let state = loaded.unwrap_or_else(|e| panic!("not retried: {e}"));
+    assert!(state.pods.is_empty());
+    assert_eq!(server.requests(), 2);
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "took {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_read_throttled_four_times_running_reports_the_429() {
+    let server = FakeServer::start(answer_429);
+    let (err, _) = list_pods(&server, "30s").await;
+    assert_eq!(server.requests(), 4, "{err}");
+    assert!(err.to_string().contains("Too many requests"), "{err}");
 }

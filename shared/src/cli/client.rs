@@ -4,7 +4,8 @@
 //! 504 answers itself, with exponential backoff for minutes: that would hide an unavailable or
 //! overloaded API server behind minutes of silence, and the answers a mutating plugin must act on
 //! (an eviction refused by a PodDisruptionBudget, 429, told apart from API rate limiting) have
-//! to be seen, named and retried on the plugin's own terms. Connecting, sending and each read
+//! to be seen, named and retried on the plugin's own terms (lists retry a 429 a few times:
+//! [`crate::state::retry_throttled`]). Connecting, sending and each read
 //! wait at most `--request-timeout`.
 
 use kube::{

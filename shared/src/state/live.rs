@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use super::{
     cluster_state::{ClusterState, Origin, Stored, Unavailable},
     kind::Kind,
+    throttle::retry_throttled,
 };
 use crate::{
     Error,
@@ -205,7 +206,7 @@ where
     let mut items = Vec::new();
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
-        let page: ObjectList<T> = api.list(&params).await?;
+        let page: ObjectList<T> = retry_throttled(|| api.list(&params)).await?;
         items.extend(page.items.into_iter().map(slim));
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
@@ -224,7 +225,7 @@ async fn secret_metadata(client: Client, namespace: Option<&str>) -> Result<Stor
     let mut secrets = Vec::new();
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
-        let page = api.list_metadata(&params).await?;
+        let page = retry_throttled(|| api.list_metadata(&params)).await?;
         secrets.extend(page.items.into_iter().map(|meta| Secret {
             metadata: meta.metadata,
             ..Secret::default()

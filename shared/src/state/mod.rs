@@ -7,6 +7,7 @@ mod kind;
 mod live;
 mod owners;
 mod snapshot;
+mod throttle;
 
 pub use cluster_state::{ClusterState, Origin, Stored, Unavailable};
 pub use events::{event_count, event_reporter, event_time};
@@ -14,3 +15,4 @@ pub use kind::Kind;
 pub use live::{LiveOptions, load_live};
 pub use owners::controller_of;
 pub use snapshot::load_snapshot;
+pub use throttle::retry_throttled;

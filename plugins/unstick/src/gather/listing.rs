@@ -12,6 +12,7 @@ use kube_runbook::{
     Error,
     cli::{ApiContext, Connection, from_kube_error},
     report::NotChecked,
+    state::retry_throttled,
 };
 
 use crate::{inventory::MetaObject, resources::ResourceType};
@@ -110,8 +111,7 @@ async fn list_type(
     let mut objects = Vec::new();
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
-        let page = api
-            .list_metadata(&params)
+        let page = retry_throttled(|| api.list_metadata(&params))
             .await
             .map_err(|e| from_kube_error(e, &ctx))?;
         objects.extend(page.items.into_iter().map(|item| {

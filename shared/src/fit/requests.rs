@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
 use serde::Serialize;
 
 use super::quantity::Quantity;
-use super::resources::{CPU, MEMORY, Resources};
+use super::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, Resources};
 
 /// How a pod's request was put together, for showing the arithmetic.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -98,39 +98,66 @@ pub fn node_allocatable(node: &Node) -> Resources {
     ))
 }
 
-/// Exact amounts per resource name, before rounding; a handful of entries, so a list.
+/// Exact amounts per resource name, before rounding. The native resources have their own
+/// slots and others go to a list, so that summing the requests of 150,000 pods allocates
+/// nothing.
 #[derive(Clone, Debug, Default)]
-struct ExactList<'p>(Vec<(&'p str, Quantity)>);
+struct ExactList<'p> {
+    /// cpu, memory, ephemeral-storage and pods, in the order of [`NATIVE`].
+    native: [Option<Quantity>; 4],
+    others: Vec<(&'p str, Quantity)>,
+}
+
+const NATIVE: [&str; 4] = [CPU, MEMORY, EPHEMERAL_STORAGE, PODS];
 
 impl<'p> ExactList<'p> {
-    fn entry(&mut self, name: &'p str) -> Option<&mut Quantity> {
-        self.0
-            .iter_mut()
-            .find(|(existing, _)| *existing == name)
-            .map(|(_, quantity)| quantity)
+    fn iter(&self) -> impl Iterator<Item = (&'p str, Quantity)> + '_ {
+        let native = NATIVE
+            .into_iter()
+            .zip(self.native)
+            .filter_map(|(name, quantity)| Some((name, quantity?)));
+        native.chain(self.others.iter().copied())
+    }
+
+    fn entry(&mut self, name: &str) -> Option<&mut Quantity> {
+        match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => self.native[slot].as_mut(),
+            None => self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+                .map(|(_, quantity)| quantity),
+        }
+    }
+
+    fn push(&mut self, name: &'p str, quantity: Quantity) {
+        match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => self.native[slot] = Some(quantity),
+            None => self.others.push((name, quantity)),
+        }
     }
 
     fn set(&mut self, name: &'p str, quantity: Quantity) {
         match self.entry(name) {
             Some(existing) => *existing = quantity,
-            None => self.0.push((name, quantity)),
+            None => self.push(name, quantity),
         }
     }
 
     fn add(&mut self, other: &ExactList<'p>) {
-        for &(name, quantity) in &other.0 {
+        for (name, quantity) in other.iter() {
             match self.entry(name) {
                 Some(existing) => *existing = existing.saturating_add(quantity),
-                None => self.0.push((name, quantity)),
+                None => self.push(name, quantity),
             }
         }
     }
 
     fn max_with(&mut self, other: &ExactList<'p>) {
-        for &(name, quantity) in &other.0 {
+        for (name, quantity) in other.iter() {
             match self.entry(name) {
                 Some(existing) => *existing = (*existing).max(quantity),
-                None => self.0.push((name, quantity)),
+                None => self.push(name, quantity),
             }
         }
     }
@@ -242,13 +269,11 @@ fn pod_level_requests<'p>(pod: &'p Pod, invalid: &mut Vec<String>) -> Option<Exa
         || "pod-level resources".to_string(),
         invalid,
     );
-    Some(ExactList(
-        parsed
-            .0
-            .into_iter()
-            .filter(|(name, _)| supported(name))
-            .collect(),
-    ))
+    let mut kept = ExactList::default();
+    for (name, quantity) in parsed.iter().filter(|(name, _)| supported(name)) {
+        kept.push(name, quantity);
+    }
+    Some(kept)
 }
 
 fn finish<'p>(
@@ -256,7 +281,7 @@ fn finish<'p>(
     pod_level: Option<&ExactList<'p>>,
     overhead: &ExactList<'p>,
 ) -> ExactList<'p> {
-    for &(name, quantity) in pod_level.map(|p| p.0.as_slice()).unwrap_or_default() {
+    for (name, quantity) in pod_level.into_iter().flat_map(ExactList::iter) {
         total.set(name, quantity);
     }
     total.add(overhead);
@@ -271,7 +296,7 @@ fn parse_list<'p>(
     let mut parsed = ExactList::default();
     for (name, quantity) in list.into_iter().flatten() {
         match Quantity::parse(&quantity.0) {
-            Ok(value) => parsed.0.push((name, value)),
+            Ok(value) => parsed.push(name, value),
             Err(error) => invalid.push(format!("{}: {name}: {error}", context())),
         }
     }
@@ -280,7 +305,7 @@ fn parse_list<'p>(
 
 fn round(exact: &ExactList) -> Resources {
     let mut rounded = Resources::default();
-    for &(name, quantity) in &exact.0 {
+    for (name, quantity) in exact.iter() {
         let amount = if name == CPU {
             quantity.milli_ceil()
         } else {
@@ -294,7 +319,6 @@ fn round(exact: &ExactList) -> Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::resources::{EPHEMERAL_STORAGE, PODS};
     use serde_json::json;
 
     fn pod(spec: serde_json::Value) -> Pod {

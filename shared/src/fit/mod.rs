@@ -19,6 +19,7 @@ mod fragmentation;
 mod index;
 mod labels;
 mod message;
+mod pod_lists;
 mod quantity;
 mod ranking;
 pub mod reasons;

@@ -9,7 +9,7 @@ use crate::fit::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, Resources, format_am
 
 pub(crate) fn check(requests: &Resources, node: &NodeEntry) -> Vec<Rejection> {
     let mut rejections = Vec::new();
-    let existing = node.pods.len();
+    let existing = node.pod_count;
     let allowed = node.allowed_pods();
     if existing as i64 + 1 > allowed {
         rejections.push(

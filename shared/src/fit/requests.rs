@@ -114,20 +114,9 @@ impl<'p> ExactList<'p> {
     fn iter(&self) -> impl Iterator<Item = (&'p str, Quantity)> + '_ {
         let native = NATIVE
             .into_iter()
-            .zip(self.native)
-            .filter_map(|(name, quantity)| Some((name, quantity?)));
+            .zip(&self.native)
+            .filter_map(|(name, quantity)| Some((name, (*quantity)?)));
         native.chain(self.others.iter().copied())
-    }
-
-    fn entry(&mut self, name: &str) -> Option<&mut Quantity> {
-        match NATIVE.iter().position(|native| *native == name) {
-            Some(slot) => self.native[slot].as_mut(),
-            None => self
-                .others
-                .iter_mut()
-                .find(|(existing, _)| *existing == name)
-                .map(|(_, quantity)| quantity),
-        }
     }
 
     fn push(&mut self, name: &'p str, quantity: Quantity) {
@@ -138,26 +127,43 @@ impl<'p> ExactList<'p> {
     }
 
     fn set(&mut self, name: &'p str, quantity: Quantity) {
-        match self.entry(name) {
+        let existing = match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => self.native[slot].as_mut(),
+            None => self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+                .map(|(_, quantity)| quantity),
+        };
+        match existing {
             Some(existing) => *existing = quantity,
             None => self.push(name, quantity),
         }
     }
 
     fn add(&mut self, other: &ExactList<'p>) {
-        for (name, quantity) in other.iter() {
-            match self.entry(name) {
-                Some(existing) => *existing = existing.saturating_add(quantity),
-                None => self.push(name, quantity),
-            }
-        }
+        self.merge(other, Quantity::saturating_add);
     }
 
     fn max_with(&mut self, other: &ExactList<'p>) {
-        for (name, quantity) in other.iter() {
-            match self.entry(name) {
-                Some(existing) => *existing = (*existing).max(quantity),
-                None => self.push(name, quantity),
+        self.merge(other, Ord::max);
+    }
+
+    /// Takes every entry of `other`, combined with this one's where both have the name.
+    fn merge(&mut self, other: &ExactList<'p>, combine: fn(Quantity, Quantity) -> Quantity) {
+        for (mine, theirs) in self.native.iter_mut().zip(&other.native) {
+            if let Some(theirs) = *theirs {
+                *mine = Some(mine.map_or(theirs, |mine| combine(mine, theirs)));
+            }
+        }
+        for &(name, theirs) in &other.others {
+            match self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+            {
+                Some((_, mine)) => *mine = combine(*mine, theirs),
+                None => self.others.push((name, theirs)),
             }
         }
     }

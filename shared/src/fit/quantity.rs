@@ -58,27 +58,30 @@ impl Quantity {
     /// `None` for every other shape, which [`Quantity::parse_any`] handles.
     fn parse_plain(text: &str) -> Option<Quantity> {
         let bytes = text.as_bytes();
-        let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = bytes
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(bytes.len());
         if digits == 0 || digits > 18 {
             return None;
         }
         let mantissa = bytes[..digits]
             .iter()
-            .fold(0_i128, |value, digit| value * 10 + i128::from(digit - b'0'));
-        let nanos_per_unit_of_suffix: i128 = match &bytes[digits..] {
-            b"" => NANOS_PER_UNIT,
-            b"n" => 1,
-            b"u" => 1_000,
-            b"m" => NANOS_PER_MILLI,
-            b"k" => NANOS_PER_UNIT * 1_000,
-            b"M" => NANOS_PER_UNIT * 1_000_000,
-            b"G" => NANOS_PER_UNIT * 1_000_000_000,
-            b"Ki" => NANOS_PER_UNIT << 10,
-            b"Mi" => NANOS_PER_UNIT << 20,
-            b"Gi" => NANOS_PER_UNIT << 30,
+            .fold(0_i64, |value, digit| value * 10 + i64::from(digit - b'0'));
+        let nanos_per_unit_of_suffix: i128 = match bytes[digits..] {
+            [] => NANOS_PER_UNIT,
+            [b'n'] => 1,
+            [b'u'] => 1_000,
+            [b'm'] => NANOS_PER_MILLI,
+            [b'k'] => NANOS_PER_UNIT * 1_000,
+            [b'M'] => NANOS_PER_UNIT * 1_000_000,
+            [b'G'] => NANOS_PER_UNIT * 1_000_000_000,
+            [b'K', b'i'] => NANOS_PER_UNIT << 10,
+            [b'M', b'i'] => NANOS_PER_UNIT << 20,
+            [b'G', b'i'] => NANOS_PER_UNIT << 30,
             _ => return None,
         };
-        let nanos = mantissa * nanos_per_unit_of_suffix;
+        let nanos = i128::from(mantissa) * nanos_per_unit_of_suffix;
         (nanos <= MAX_NANOS).then_some(Quantity { nanos })
     }
 

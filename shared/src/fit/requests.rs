@@ -64,6 +64,9 @@ pub fn pod_request_breakdown(pod: &Pod) -> RequestBreakdown {
 /// largest of its spec, its allocated resources and its actuated resources, as the scheduler
 /// counts pods with in-place resizes (`UseStatusResources`).
 pub fn assigned_pod_requests(pod: &Pod) -> Resources {
+    if let Some(requests) = containers_only_requests(pod) {
+        return requests;
+    }
     let mut invalid = Vec::new();
     let mut largest = aggregate(pod, &mut invalid, container_requests).total();
     if has_status_resources(pod) {
@@ -86,6 +89,27 @@ pub fn assigned_pod_requests(pod: &Pod) -> Resources {
     let pod_level = pod_level_requests(pod, &mut invalid);
     let overhead = overhead(pod, &mut invalid);
     round(&finish(largest, pod_level.as_ref(), &overhead))
+}
+
+/// The requests of the common pod, which only has regular containers (no init containers, no
+/// pod-level requests, no overhead, no resized status) with valid quantities: their exact sum,
+/// rounded. `None` for any other pod, which [`assigned_pod_requests`] computes in full.
+fn containers_only_requests(pod: &Pod) -> Option<Resources> {
+    let spec = pod.spec.as_ref()?;
+    let only_containers = spec.init_containers.as_ref().is_none_or(Vec::is_empty)
+        && spec.overhead.is_none()
+        && spec.resources.as_ref().is_none_or(|r| r.requests.is_none())
+        && !has_status_resources(pod);
+    if !only_containers {
+        return None;
+    }
+    let mut total = ExactList::default();
+    for container in &spec.containers {
+        for (name, quantity) in container_requests(container).into_iter().flatten() {
+            total.add_one(name, Quantity::parse(&quantity.0).ok()?);
+        }
+    }
+    Some(round(&total))
 }
 
 /// `status.allocatable` of a node (never capacity), with unparsable entries left out.
@@ -147,6 +171,24 @@ impl<'p> ExactList<'p> {
 
     fn max_with(&mut self, other: &ExactList<'p>) {
         self.merge(other, Ord::max);
+    }
+
+    /// Adds `quantity` of `name`.
+    fn add_one(&mut self, name: &'p str, quantity: Quantity) {
+        match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => {
+                let mine = &mut self.native[slot];
+                *mine = Some(mine.map_or(quantity, |mine| mine.saturating_add(quantity)));
+            }
+            None => match self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+            {
+                Some((_, mine)) => *mine = mine.saturating_add(quantity),
+                None => self.others.push((name, quantity)),
+            },
+        }
     }
 
     /// Takes every entry of `other`, combined with this one's where both have the name.
@@ -445,6 +487,29 @@ mod tests {
         assert_eq!(requests.get("nvidia.com/gpu"), 2);
         assert_eq!(requests.get("hugepages-2Mi"), 100 * 1024 * 1024);
         assert_eq!(requests.get("storage"), 0);
+    }
+
+    #[test]
+    fn a_pod_of_plain_containers_sums_them_like_the_full_calculation() {
+        let plain = pod(json!({"containers": [
+            container("a", "100.5m", "1Gi"),
+            {"name": "b", "resources": {"requests": {"cpu": "100.5m", "nvidia.com/gpu": "1", "storage": "1Gi"}}},
+            {"name": "c"},
+        ]}));
+        let fast = containers_only_requests(&plain).expect("only containers");
+        assert_eq!(fast, pod_requests(&plain));
+        assert_eq!(fast.get(CPU), 201);
+        assert_eq!(fast.get("nvidia.com/gpu"), 1);
+        let with_overhead =
+            pod(json!({"containers": [container("a", "1", "1Gi")], "overhead": {"cpu": "1"}}));
+        assert!(containers_only_requests(&with_overhead).is_none());
+        assert_eq!(assigned_pod_requests(&with_overhead).get(CPU), 2000);
+        let invalid = pod(json!({"containers": [container("a", "lots", "1Gi")]}));
+        assert!(containers_only_requests(&invalid).is_none());
+        assert_eq!(
+            assigned_pod_requests(&invalid).get(MEMORY),
+            1024 * 1024 * 1024
+        );
     }
 
     #[test]

@@ -29,11 +29,6 @@ pub fn analyse(
     let fit = evaluate(pod, snapshot);
     let parsed = said.as_ref().and_then(|s| parse_message(&s.message));
     let agreement = parsed.as_ref().map(|p| compare(&fit.scheduler_view, p));
-    let details = json!({
-        "schedulerMessage": said.as_ref().map(|s| s.message.clone()),
-        "agreement": agreement,
-        "fit": fit,
-    });
     let mut finding = if fit.fits_somewhere() {
         fits_now(object, &fit)
     } else {
@@ -59,7 +54,14 @@ pub fn analyse(
     for unchecked in &fit.unchecked {
         finding = finding.evidence(format!("not checked: {unchecked}"), Source::Computed);
     }
-    vec![finding.details(details)]
+    let message = said.map(|s| s.message);
+    vec![finding.details_deferred(move || {
+        json!({
+            "schedulerMessage": message,
+            "agreement": agreement,
+            "fit": fit,
+        })
+    })]
 }
 
 fn unschedulable(object: &ObjectRef, fit: &PodFit) -> Finding {

@@ -25,6 +25,7 @@ use super::affinity_term::{AffinityTerm, compile_all, required_anti_affinity_ter
 use super::filters::node_ports::HostPort;
 use super::labels::{Labels, labels_or_empty};
 use super::pod_lists::PodLists;
+use super::pod_scan::scan_pods;
 use super::requests::{assigned_pod_requests, node_allocatable};
 use super::resources::{PODS, Resources};
 use crate::state::{ClusterState, Kind};
@@ -127,32 +128,19 @@ impl<'a> Snapshot<'a> {
         for node in nodes {
             snapshot.add_node(node);
         }
-        for pod in pods {
-            let status = pod.status.as_ref();
-            let terminal = matches!(
-                status.and_then(|s| s.phase.as_deref()),
-                Some("Succeeded" | "Failed")
-            );
-            if terminal {
-                continue;
+        for part in scan_pods(pods, &snapshot.node_ids, snapshot.nodes.len()) {
+            for (node, (requested, count)) in snapshot
+                .nodes
+                .iter_mut()
+                .zip(part.requested.iter().zip(part.counts))
+            {
+                node.requested.add(requested);
+                node.pod_count += count;
             }
-            let node_name = pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_deref())
-                .unwrap_or("");
-            match snapshot.node_ids.get(node_name) {
-                Some(&node) => {
-                    snapshot.add_pod(pod, node);
-                }
-                None if node_name.is_empty() => {
-                    let nominee = status.and_then(|s| s.nominated_node_name.as_deref());
-                    if let Some(&node) = nominee.and_then(|n| snapshot.node_ids.get(n)) {
-                        snapshot.nominated.push((pod, node));
-                    }
-                }
-                None => {}
+            for (pod, node, anti_affinity) in part.bound {
+                snapshot.push_pod(pod, node, anti_affinity);
             }
+            snapshot.nominated.extend(part.nominated);
         }
         snapshot
     }
@@ -364,15 +352,26 @@ impl<'a> Snapshot<'a> {
 
     /// Binds `pod` to `node` in the aggregates; the lists already built are the caller's.
     fn add_pod(&mut self, pod: &'a Pod, node: NodeId) -> PodId {
-        let id = self.pods.len();
         let node_entry = &mut self.nodes[node];
         node_entry.requested.add(&assigned_pod_requests(pod));
         node_entry.pod_count += 1;
         let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
-        let anti_terms = required_anti_affinity_terms(affinity);
-        if !anti_terms.is_empty() {
+        self.push_pod(
+            pod,
+            node,
+            !required_anti_affinity_terms(affinity).is_empty(),
+        )
+    }
+
+    /// Lists `pod` as bound to `node` (whose aggregates already count it), compiling its
+    /// required anti-affinity terms when it has any.
+    fn push_pod(&mut self, pod: &'a Pod, node: NodeId, anti_affinity: bool) -> PodId {
+        let id = self.pods.len();
+        if anti_affinity {
+            let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
             let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-            let compiled = compile_all(namespace, anti_terms).unwrap_or_default();
+            let compiled =
+                compile_all(namespace, required_anti_affinity_terms(affinity)).unwrap_or_default();
             if !compiled.is_empty() {
                 self.anti_affinity.push((id, compiled));
             }

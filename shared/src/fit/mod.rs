@@ -20,6 +20,7 @@ mod index;
 mod labels;
 mod message;
 mod pod_lists;
+mod pod_scan;
 mod quantity;
 mod ranking;
 pub mod reasons;

@@ -1,19 +1,9 @@
 //! `kubectl why-pending`: why a pod is not running, node by node where scheduling is the cause.
 
-mod analyse;
-mod args;
-mod gather;
-mod kubelet;
-mod owner;
-mod scheduling;
-mod select;
-mod target;
-
 use std::process::ExitCode;
 
-use kube_runbook::{Error, app, report::Report, selector::LabelQuery, state::Kind};
-
-use crate::{args::Args, select::select, target::Target};
+use kube_runbook::{Error, app, report::Report, selector::LabelQuery};
+use kubectl_why_pending::{args::Args, findings, gather, target::Target};
 
 fn main() -> ExitCode {
     app::run(run(app::parse_args::<Args>("why-pending")))
@@ -25,25 +15,7 @@ async fn run(args: Args) -> Result<u8, Error> {
     let source = app::Target::from_flags(&args.kube, args.snapshot.as_deref()).await?;
     let namespace = source.namespace(&args.kube);
     let state = gather::gather(&source, namespace.as_deref(), args.kube.verbose > 0).await?;
-    if let Some(ns) = namespace.as_deref()
-        && state.has(Kind::Namespace)
-        && !state
-            .namespaces
-            .iter()
-            .any(|n| n.metadata.name.as_deref() == Some(ns))
-    {
-        return Err(Error::not_found(
-            "namespace",
-            ns,
-            None,
-            state
-                .namespaces
-                .iter()
-                .filter_map(|n| n.metadata.name.as_deref()),
-        ));
-    }
-    let selection = select(&state, &target, namespace.as_deref(), &labels)?;
-    let findings = analyse::explain(&state, &selection);
+    let findings = findings(&state, &target, namespace.as_deref(), &labels)?;
     let report = Report::new("why-pending", &state, findings);
     let all_fine = match (&target, namespace.as_deref()) {
         (Target::Pod(name), _) => format!("pod {name} is running and ready"),

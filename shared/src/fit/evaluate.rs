@@ -2,6 +2,7 @@
 //! derives the scheduler's own view, a ranking and a fragmentation summary from that.
 
 use k8s_openapi::api::core::v1::Pod;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::filters::{Filters, PreFilterRejection, Rejection, scheduling_gates};
@@ -56,6 +57,17 @@ impl PodFit {
     /// The verdict for `node`.
     pub fn verdict(&self, node: &str) -> Option<&NodeVerdict> {
         self.nodes.iter().find(|v| v.node == node)
+    }
+
+    /// Every verdict in ranking order, closest to fitting first.
+    pub fn verdicts_by_rank(&self) -> impl Iterator<Item = &NodeVerdict> {
+        let mut by_node: FxHashMap<&str, &NodeVerdict> = FxHashMap::default();
+        for verdict in &self.nodes {
+            by_node.entry(&verdict.node).or_insert(verdict);
+        }
+        self.ranking
+            .iter()
+            .filter_map(move |ranked| by_node.get(ranked.node.as_str()).copied())
     }
 }
 
@@ -191,6 +203,9 @@ mod tests {
              1 node(s) had untolerated taint(s)."
         );
         assert_eq!(fit.ranking[0].node, "ssd");
+        let by_rank: Vec<&str> = fit.verdicts_by_rank().map(|v| v.node.as_str()).collect();
+        let ranking: Vec<&str> = fit.ranking.iter().map(|r| r.node.as_str()).collect();
+        assert_eq!(by_rank, ranking);
     }
 
     #[test]

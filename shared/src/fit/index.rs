@@ -1,6 +1,12 @@
 //! The scheduler's view of the cluster, built once: nodes with their aggregates (requested
-//! resources, pod count, used host ports) and the assigned pods, indexed so that evaluating one
-//! pod never rescans every pod for every node.
+//! resources, pod count) and the assigned pods, indexed so that evaluating one pod never rescans
+//! every pod for every node.
+//!
+//! Building it is one pass over the pods that reads only what every evaluation needs (the node
+//! a pod is bound to, its phase, its requests, and whether it carries required anti-affinity),
+//! borrowing everything from the objects. The lists only some questions need (pods per
+//! namespace, per node, per claim, the host ports in use) are derived on first use
+//! ([`PodLists`]).
 //!
 //! Like the scheduler cache, it holds the pods bound to a known node whose phase is neither
 //! `Succeeded` nor `Failed` (`newPodInformer` in `pkg/scheduler/scheduler.go`); terminating pods
@@ -13,11 +19,13 @@ use k8s_openapi::api::core::v1::{
     Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Taint,
 };
 use k8s_openapi::api::storage::v1::StorageClass;
+use rustc_hash::FxHashMap;
 
 use super::affinity_term::{AffinityTerm, compile_all, required_anti_affinity_terms};
-use super::filters::claims::claim_names;
-use super::filters::node_ports::{HostPort, host_ports};
+use super::filters::node_ports::HostPort;
 use super::labels::{Labels, labels_or_empty};
+use super::pod_lists::PodLists;
+use super::pod_scan::scan_pods;
 use super::requests::{assigned_pod_requests, node_allocatable};
 use super::resources::{PODS, Resources};
 use crate::state::{ClusterState, Kind};
@@ -30,6 +38,7 @@ pub type PodId = usize;
 /// One node and what its assigned pods hold.
 #[derive(Clone, Debug)]
 pub(crate) struct NodeEntry<'a> {
+    pub id: NodeId,
     pub name: &'a str,
     pub labels: &'a Labels,
     pub taints: &'a [Taint],
@@ -37,8 +46,8 @@ pub(crate) struct NodeEntry<'a> {
     pub allocatable: Resources,
     /// Σ of the requests of the node's pods (`NodeInfo.Requested`).
     pub requested: Resources,
-    pub pods: Vec<PodId>,
-    pub used_ports: Vec<(HostPort<'a>, PodId)>,
+    /// How many pods are bound to it.
+    pub pod_count: usize,
     /// Removed from the cluster for a what-if question.
     pub excluded: bool,
 }
@@ -48,21 +57,30 @@ pub(crate) struct NodeEntry<'a> {
 pub(crate) struct PodEntry<'a> {
     pub id: PodId,
     pub pod: &'a Pod,
-    pub namespace: &'a str,
-    pub name: &'a str,
-    pub labels: &'a Labels,
     pub node: NodeId,
-    pub requests: Resources,
-    pub terminating: bool,
     pub removed: bool,
-    /// Its required anti-affinity terms, compiled once (invalid terms leave it empty).
-    pub anti_affinity: Vec<AffinityTerm>,
 }
 
-impl PodEntry<'_> {
+impl<'a> PodEntry<'a> {
+    pub fn namespace(&self) -> &'a str {
+        self.pod.metadata.namespace.as_deref().unwrap_or("default")
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.pod.metadata.name.as_deref().unwrap_or("")
+    }
+
+    pub fn labels(&self) -> &'a Labels {
+        labels_or_empty(self.pod.metadata.labels.as_ref())
+    }
+
+    pub fn terminating(&self) -> bool {
+        self.pod.metadata.deletion_timestamp.is_some()
+    }
+
     /// `namespace/name`.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
+        format!("{}/{}", self.namespace(), self.name())
     }
 }
 
@@ -77,12 +95,11 @@ pub(crate) struct Loaded {
 #[derive(Clone, Debug)]
 pub struct Snapshot<'a> {
     pub(crate) nodes: Vec<NodeEntry<'a>>,
-    node_ids: HashMap<&'a str, NodeId>,
+    node_ids: FxHashMap<&'a str, NodeId>,
     pub(crate) pods: Vec<PodEntry<'a>>,
-    pods_by_namespace: HashMap<&'a str, Vec<PodId>>,
-    anti_affinity_pods: Vec<PodId>,
-    /// Keyed by `namespace/claim`.
-    claim_users: HashMap<String, Vec<PodId>>,
+    lists: PodLists<'a>,
+    /// The pods with required anti-affinity terms, compiled once (invalid terms leave a pod out).
+    anti_affinity: Vec<(PodId, Vec<AffinityTerm>)>,
     namespace_labels: HashMap<&'a str, &'a Labels>,
     claims: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
     volumes: HashMap<&'a str, &'a PersistentVolume>,
@@ -97,11 +114,10 @@ impl<'a> Snapshot<'a> {
     pub fn new(nodes: &'a [Node], pods: &'a [Pod]) -> Snapshot<'a> {
         let mut snapshot = Snapshot {
             nodes: Vec::with_capacity(nodes.len()),
-            node_ids: HashMap::with_capacity(nodes.len()),
+            node_ids: FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default()),
             pods: Vec::with_capacity(pods.len()),
-            pods_by_namespace: HashMap::new(),
-            anti_affinity_pods: Vec::new(),
-            claim_users: HashMap::new(),
+            lists: PodLists::default(),
+            anti_affinity: Vec::new(),
             namespace_labels: HashMap::new(),
             claims: HashMap::new(),
             volumes: HashMap::new(),
@@ -112,33 +128,22 @@ impl<'a> Snapshot<'a> {
         for node in nodes {
             snapshot.add_node(node);
         }
-        for pod in pods {
-            let node_name = pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_deref())
-                .unwrap_or("");
-            let terminal = matches!(
-                pod.status.as_ref().and_then(|s| s.phase.as_deref()),
-                Some("Succeeded" | "Failed")
-            );
-            let nominated = pod
-                .status
-                .as_ref()
-                .and_then(|s| s.nominated_node_name.as_deref());
-            match (terminal, snapshot.node_ids.get(node_name), nominated) {
-                (false, Some(&node), _) => snapshot.add_pod(pod, node),
-                (false, None, Some(nominee)) if node_name.is_empty() => {
-                    if let Some(&node) = snapshot.node_ids.get(nominee) {
-                        snapshot.nominated.push((pod, node));
-                    }
-                }
-                _ => {}
+        for part in scan_pods(pods, &snapshot.node_ids, snapshot.nodes.len()) {
+            for (node, (requested, count)) in snapshot
+                .nodes
+                .iter_mut()
+                .zip(part.requested.iter().zip(part.counts))
+            {
+                node.requested.add(requested);
+                node.pod_count += count;
             }
+            for (pod, node, anti_affinity) in part.bound {
+                snapshot.push_pod(pod, node, anti_affinity);
+            }
+            snapshot.nominated.extend(part.nominated);
         }
         snapshot
     }
-
     /// Adds namespace labels, which `namespaceSelector`s of affinity terms match against.
     pub fn with_namespaces(mut self, namespaces: &'a [Namespace]) -> Snapshot<'a> {
         for namespace in namespaces {
@@ -208,12 +213,8 @@ impl<'a> Snapshot<'a> {
 
     /// Removes an assigned pod, as if it were evicted; false when it is not in the snapshot.
     pub fn remove_pod(&mut self, namespace: &str, name: &str) -> bool {
-        let found = self.pods_by_namespace.get(namespace).and_then(|ids| {
-            ids.iter()
-                .copied()
-                .find(|&id| !self.pods[id].removed && self.pods[id].name == name)
-        });
-        match found {
+        let found = self.pods_in_namespace(namespace).find(|p| p.name() == name);
+        match found.map(|p| p.id) {
             Some(id) => {
                 self.detach_pod(id);
                 true
@@ -227,7 +228,7 @@ impl<'a> Snapshot<'a> {
         let Some(&id) = self.node_ids.get(name) else {
             return false;
         };
-        for pod in self.nodes[id].pods.clone() {
+        for pod in self.pods_on_node(id).to_vec() {
             self.detach_pod(pod);
         }
         self.nodes[id].excluded = true;
@@ -250,7 +251,8 @@ impl<'a> Snapshot<'a> {
     pub fn place_pod(&mut self, pod: &'a Pod, node_name: &str) -> bool {
         match self.node_ids.get(node_name) {
             Some(&id) if !self.nodes[id].excluded => {
-                self.add_pod(pod, id);
+                let placed = self.add_pod(pod, id);
+                self.lists.add(&self.pods[placed]);
                 true
             }
             _ => false,
@@ -267,12 +269,7 @@ impl<'a> Snapshot<'a> {
 
     /// The live pods of `namespace`.
     pub(crate) fn pods_in_namespace(&self, namespace: &str) -> impl Iterator<Item = &PodEntry<'a>> {
-        self.live(
-            self.pods_by_namespace
-                .get(namespace)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        )
+        self.live(self.lists.in_namespace(&self.pods, namespace))
     }
 
     /// Every live pod.
@@ -280,9 +277,24 @@ impl<'a> Snapshot<'a> {
         self.pods.iter().filter(|p| !p.removed)
     }
 
-    /// Live pods with required anti-affinity terms.
-    pub(crate) fn pods_with_anti_affinity(&self) -> impl Iterator<Item = &PodEntry<'a>> {
-        self.live(&self.anti_affinity_pods)
+    /// The live pods bound to the node `node`.
+    pub(crate) fn pods_on_node(&self, node: NodeId) -> &[PodId] {
+        self.lists.on_node(&self.pods, self.nodes.len(), node)
+    }
+
+    /// The host ports the live pods bound to the node `node` bind, with the pod binding each.
+    pub(crate) fn ports_on_node(&self, node: NodeId) -> &[(HostPort<'a>, PodId)] {
+        self.lists.ports_on_node(&self.pods, self.nodes.len(), node)
+    }
+
+    /// Live pods with required anti-affinity terms, with those terms.
+    pub(crate) fn pods_with_anti_affinity(
+        &self,
+    ) -> impl Iterator<Item = (&PodEntry<'a>, &[AffinityTerm])> {
+        self.anti_affinity
+            .iter()
+            .map(|(id, terms)| (&self.pods[*id], terms.as_slice()))
+            .filter(|(pod, _)| !pod.removed)
     }
 
     /// Live pods whose volumes reference the claim `namespace/claim`.
@@ -291,8 +303,7 @@ impl<'a> Snapshot<'a> {
         namespace: &str,
         claim: &str,
     ) -> impl Iterator<Item = &PodEntry<'a>> {
-        let users = self.claim_users.get(&format!("{namespace}/{claim}"));
-        self.live(users.map(Vec::as_slice).unwrap_or_default())
+        self.live(self.lists.claim_users(&self.pods, namespace, claim))
     }
 
     pub(crate) fn namespace_labels(&self, namespace: &str) -> &'a Labels {
@@ -324,58 +335,54 @@ impl<'a> Snapshot<'a> {
             return;
         };
         let spec = node.spec.as_ref();
-        self.node_ids.insert(name, self.nodes.len());
+        let id = self.nodes.len();
+        self.node_ids.insert(name, id);
         self.nodes.push(NodeEntry {
+            id,
             name,
             labels: labels_or_empty(node.metadata.labels.as_ref()),
             taints: spec.and_then(|s| s.taints.as_deref()).unwrap_or_default(),
             unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
             allocatable: node_allocatable(node),
             requested: Resources::default(),
-            pods: Vec::new(),
-            used_ports: Vec::new(),
+            pod_count: 0,
             excluded: false,
         });
     }
 
-    fn add_pod(&mut self, pod: &'a Pod, node: NodeId) {
-        let id = self.pods.len();
-        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+    /// Binds `pod` to `node` in the aggregates; the lists already built are the caller's.
+    fn add_pod(&mut self, pod: &'a Pod, node: NodeId) -> PodId {
+        let node_entry = &mut self.nodes[node];
+        node_entry.requested.add(&assigned_pod_requests(pod));
+        node_entry.pod_count += 1;
         let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
-        let anti_terms = required_anti_affinity_terms(affinity);
-        let anti_affinity = compile_all(namespace, anti_terms).unwrap_or_default();
-        let entry = PodEntry {
+        self.push_pod(
+            pod,
+            node,
+            !required_anti_affinity_terms(affinity).is_empty(),
+        )
+    }
+
+    /// Lists `pod` as bound to `node` (whose aggregates already count it), compiling its
+    /// required anti-affinity terms when it has any.
+    fn push_pod(&mut self, pod: &'a Pod, node: NodeId, anti_affinity: bool) -> PodId {
+        let id = self.pods.len();
+        if anti_affinity {
+            let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
+            let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+            let compiled =
+                compile_all(namespace, required_anti_affinity_terms(affinity)).unwrap_or_default();
+            if !compiled.is_empty() {
+                self.anti_affinity.push((id, compiled));
+            }
+        }
+        self.pods.push(PodEntry {
             id,
             pod,
-            namespace,
-            name: pod.metadata.name.as_deref().unwrap_or(""),
-            labels: labels_or_empty(pod.metadata.labels.as_ref()),
             node,
-            requests: assigned_pod_requests(pod),
-            terminating: pod.metadata.deletion_timestamp.is_some(),
             removed: false,
-            anti_affinity,
-        };
-        let node_entry = &mut self.nodes[node];
-        node_entry.requested.add(&entry.requests);
-        node_entry.pods.push(id);
-        node_entry
-            .used_ports
-            .extend(host_ports(pod).map(|port| (port, id)));
-        self.pods_by_namespace
-            .entry(namespace)
-            .or_default()
-            .push(id);
-        if !entry.anti_affinity.is_empty() {
-            self.anti_affinity_pods.push(id);
-        }
-        for (claim, _) in claim_names(pod) {
-            self.claim_users
-                .entry(format!("{namespace}/{claim}"))
-                .or_default()
-                .push(id);
-        }
-        self.pods.push(entry);
+        });
+        id
     }
 
     fn detach_pod(&mut self, id: PodId) {
@@ -384,10 +391,11 @@ impl<'a> Snapshot<'a> {
             return;
         }
         entry.removed = true;
-        let node = &mut self.nodes[entry.node];
-        node.requested.subtract(&entry.requests);
-        node.pods.retain(|&p| p != id);
-        node.used_ports.retain(|(_, p)| *p != id);
+        let (pod, node) = (entry.pod, entry.node);
+        let node_entry = &mut self.nodes[node];
+        node_entry.requested.subtract(&assigned_pod_requests(pod));
+        node_entry.pod_count -= 1;
+        self.lists.detach(id, node);
     }
 }
 
@@ -437,10 +445,12 @@ mod tests {
         ];
         let snapshot = Snapshot::new(&nodes, &pods);
         let a = &snapshot.nodes[0];
-        assert_eq!(a.pods.len(), 2);
+        assert_eq!(a.pod_count, 2);
         assert_eq!(a.requested.get(CPU), 1000);
-        assert_eq!(a.used_ports.len(), 2);
-        assert!(snapshot.nodes[1].pods.is_empty());
+        assert_eq!(snapshot.ports_on_node(0).len(), 2);
+        assert_eq!(snapshot.pods_on_node(0).len(), 2);
+        assert_eq!(snapshot.nodes[1].pod_count, 0);
+        assert!(snapshot.pods_on_node(1).is_empty());
         assert_eq!(snapshot.pods_in_namespace("default").count(), 2);
     }
 
@@ -459,7 +469,7 @@ mod tests {
         state.insert_all(Vec::<PersistentVolumeClaim>::new());
         let partial = Snapshot::from_state(&state);
         assert!(!partial.loaded.storage);
-        assert_eq!(partial.nodes[0].pods.len(), 1);
+        assert_eq!(partial.nodes[0].pod_count, 1);
         state.insert_all(Vec::<PersistentVolume>::new());
         state.insert_all(Vec::<StorageClass>::new());
         assert!(Snapshot::from_state(&state).loaded.storage);
@@ -474,7 +484,8 @@ mod tests {
         assert!(snapshot.remove_pod("default", "p1"));
         assert!(!snapshot.remove_pod("default", "p1"));
         assert_eq!(snapshot.nodes[0].requested.get(CPU), 0);
-        assert!(snapshot.nodes[0].used_ports.is_empty());
+        assert!(snapshot.ports_on_node(0).is_empty());
+        assert_eq!(snapshot.nodes[0].pod_count, 0);
         assert!(snapshot.exclude_node("b"));
         assert_eq!(snapshot.node_count(), 1);
         assert_eq!(snapshot.all_pods().count(), 0);
@@ -486,5 +497,25 @@ mod tests {
         assert_eq!(snapshot.nodes[0].requested.get(CPU), 500);
         assert!(snapshot.cordon_node("a"));
         assert!(snapshot.nodes[0].unschedulable);
+    }
+
+    #[test]
+    fn lists_built_before_a_change_follow_it() {
+        let nodes = vec![node("a"), node("b")];
+        let pods = vec![pod("p1", "a", "Running"), pod("p2", "b", "Running")];
+        let incoming = pod("new", "", "Pending");
+        let mut snapshot = Snapshot::new(&nodes, &pods);
+        assert_eq!(snapshot.ports_on_node(0).len(), 1);
+        assert_eq!(snapshot.pods_in_namespace("default").count(), 2);
+        assert!(snapshot.remove_pod("default", "p1"));
+        assert!(snapshot.ports_on_node(0).is_empty());
+        assert!(snapshot.pods_on_node(0).is_empty());
+        assert_eq!(snapshot.pods_in_namespace("default").count(), 1);
+        assert!(snapshot.place_pod(&incoming, "a"));
+        assert_eq!(snapshot.pods_on_node(0), [2]);
+        assert_eq!(snapshot.ports_on_node(0).len(), 1);
+        assert_eq!(snapshot.pods_in_namespace("default").count(), 2);
+        assert!(snapshot.exclude_node("a"));
+        assert_eq!(snapshot.pods_in_namespace("default").count(), 1);
     }
 }

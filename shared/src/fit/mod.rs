@@ -19,6 +19,8 @@ mod fragmentation;
 mod index;
 mod labels;
 mod message;
+mod pod_lists;
+mod pod_scan;
 mod quantity;
 mod ranking;
 pub mod reasons;

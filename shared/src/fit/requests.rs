@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
 use serde::Serialize;
 
 use super::quantity::Quantity;
-use super::resources::{CPU, MEMORY, Resources};
+use super::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, Resources};
 
 /// How a pod's request was put together, for showing the arithmetic.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -64,6 +64,9 @@ pub fn pod_request_breakdown(pod: &Pod) -> RequestBreakdown {
 /// largest of its spec, its allocated resources and its actuated resources, as the scheduler
 /// counts pods with in-place resizes (`UseStatusResources`).
 pub fn assigned_pod_requests(pod: &Pod) -> Resources {
+    if let Some(requests) = containers_only_requests(pod) {
+        return requests;
+    }
     let mut invalid = Vec::new();
     let mut largest = aggregate(pod, &mut invalid, container_requests).total();
     if has_status_resources(pod) {
@@ -88,6 +91,27 @@ pub fn assigned_pod_requests(pod: &Pod) -> Resources {
     round(&finish(largest, pod_level.as_ref(), &overhead))
 }
 
+/// The requests of the common pod, which only has regular containers (no init containers, no
+/// pod-level requests, no overhead, no resized status) with valid quantities: their exact sum,
+/// rounded. `None` for any other pod, which [`assigned_pod_requests`] computes in full.
+fn containers_only_requests(pod: &Pod) -> Option<Resources> {
+    let spec = pod.spec.as_ref()?;
+    let only_containers = spec.init_containers.as_ref().is_none_or(Vec::is_empty)
+        && spec.overhead.is_none()
+        && spec.resources.as_ref().is_none_or(|r| r.requests.is_none())
+        && !has_status_resources(pod);
+    if !only_containers {
+        return None;
+    }
+    let mut total = ExactList::default();
+    for container in &spec.containers {
+        for (name, quantity) in container_requests(container).into_iter().flatten() {
+            total.add_one(name, Quantity::parse(&quantity.0).ok()?);
+        }
+    }
+    Some(round(&total))
+}
+
 /// `status.allocatable` of a node (never capacity), with unparsable entries left out.
 pub fn node_allocatable(node: &Node) -> Resources {
     let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
@@ -98,39 +122,90 @@ pub fn node_allocatable(node: &Node) -> Resources {
     ))
 }
 
-/// Exact amounts per resource name, before rounding; a handful of entries, so a list.
+/// Exact amounts per resource name, before rounding. The native resources have their own
+/// slots and others go to a list, so that summing the requests of 150,000 pods allocates
+/// nothing.
 #[derive(Clone, Debug, Default)]
-struct ExactList<'p>(Vec<(&'p str, Quantity)>);
+struct ExactList<'p> {
+    /// cpu, memory, ephemeral-storage and pods, in the order of [`NATIVE`].
+    native: [Option<Quantity>; 4],
+    others: Vec<(&'p str, Quantity)>,
+}
+
+const NATIVE: [&str; 4] = [CPU, MEMORY, EPHEMERAL_STORAGE, PODS];
 
 impl<'p> ExactList<'p> {
-    fn entry(&mut self, name: &'p str) -> Option<&mut Quantity> {
-        self.0
-            .iter_mut()
-            .find(|(existing, _)| *existing == name)
-            .map(|(_, quantity)| quantity)
+    fn iter(&self) -> impl Iterator<Item = (&'p str, Quantity)> + '_ {
+        let native = NATIVE
+            .into_iter()
+            .zip(&self.native)
+            .filter_map(|(name, quantity)| Some((name, (*quantity)?)));
+        native.chain(self.others.iter().copied())
+    }
+
+    fn push(&mut self, name: &'p str, quantity: Quantity) {
+        match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => self.native[slot] = Some(quantity),
+            None => self.others.push((name, quantity)),
+        }
     }
 
     fn set(&mut self, name: &'p str, quantity: Quantity) {
-        match self.entry(name) {
+        let existing = match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => self.native[slot].as_mut(),
+            None => self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+                .map(|(_, quantity)| quantity),
+        };
+        match existing {
             Some(existing) => *existing = quantity,
-            None => self.0.push((name, quantity)),
+            None => self.push(name, quantity),
         }
     }
 
     fn add(&mut self, other: &ExactList<'p>) {
-        for &(name, quantity) in &other.0 {
-            match self.entry(name) {
-                Some(existing) => *existing = existing.saturating_add(quantity),
-                None => self.0.push((name, quantity)),
-            }
-        }
+        self.merge(other, Quantity::saturating_add);
     }
 
     fn max_with(&mut self, other: &ExactList<'p>) {
-        for &(name, quantity) in &other.0 {
-            match self.entry(name) {
-                Some(existing) => *existing = (*existing).max(quantity),
-                None => self.0.push((name, quantity)),
+        self.merge(other, Ord::max);
+    }
+
+    /// Adds `quantity` of `name`.
+    fn add_one(&mut self, name: &'p str, quantity: Quantity) {
+        match NATIVE.iter().position(|native| *native == name) {
+            Some(slot) => {
+                let mine = &mut self.native[slot];
+                *mine = Some(mine.map_or(quantity, |mine| mine.saturating_add(quantity)));
+            }
+            None => match self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+            {
+                Some((_, mine)) => *mine = mine.saturating_add(quantity),
+                None => self.others.push((name, quantity)),
+            },
+        }
+    }
+
+    /// Takes every entry of `other`, combined with this one's where both have the name.
+    fn merge(&mut self, other: &ExactList<'p>, combine: fn(Quantity, Quantity) -> Quantity) {
+        for (mine, theirs) in self.native.iter_mut().zip(&other.native) {
+            if let Some(theirs) = *theirs {
+                *mine = Some(mine.map_or(theirs, |mine| combine(mine, theirs)));
+            }
+        }
+        for &(name, theirs) in &other.others {
+            match self
+                .others
+                .iter_mut()
+                .find(|(existing, _)| *existing == name)
+            {
+                Some((_, mine)) => *mine = combine(*mine, theirs),
+                None => self.others.push((name, theirs)),
             }
         }
     }
@@ -242,13 +317,11 @@ fn pod_level_requests<'p>(pod: &'p Pod, invalid: &mut Vec<String>) -> Option<Exa
         || "pod-level resources".to_string(),
         invalid,
     );
-    Some(ExactList(
-        parsed
-            .0
-            .into_iter()
-            .filter(|(name, _)| supported(name))
-            .collect(),
-    ))
+    let mut kept = ExactList::default();
+    for (name, quantity) in parsed.iter().filter(|(name, _)| supported(name)) {
+        kept.push(name, quantity);
+    }
+    Some(kept)
 }
 
 fn finish<'p>(
@@ -256,7 +329,7 @@ fn finish<'p>(
     pod_level: Option<&ExactList<'p>>,
     overhead: &ExactList<'p>,
 ) -> ExactList<'p> {
-    for &(name, quantity) in pod_level.map(|p| p.0.as_slice()).unwrap_or_default() {
+    for (name, quantity) in pod_level.into_iter().flat_map(ExactList::iter) {
         total.set(name, quantity);
     }
     total.add(overhead);
@@ -271,7 +344,7 @@ fn parse_list<'p>(
     let mut parsed = ExactList::default();
     for (name, quantity) in list.into_iter().flatten() {
         match Quantity::parse(&quantity.0) {
-            Ok(value) => parsed.0.push((name, value)),
+            Ok(value) => parsed.push(name, value),
             Err(error) => invalid.push(format!("{}: {name}: {error}", context())),
         }
     }
@@ -280,7 +353,7 @@ fn parse_list<'p>(
 
 fn round(exact: &ExactList) -> Resources {
     let mut rounded = Resources::default();
-    for &(name, quantity) in &exact.0 {
+    for (name, quantity) in exact.iter() {
         let amount = if name == CPU {
             quantity.milli_ceil()
         } else {
@@ -294,7 +367,6 @@ fn round(exact: &ExactList) -> Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::resources::{EPHEMERAL_STORAGE, PODS};
     use serde_json::json;
 
     fn pod(spec: serde_json::Value) -> Pod {
@@ -415,6 +487,29 @@ mod tests {
         assert_eq!(requests.get("nvidia.com/gpu"), 2);
         assert_eq!(requests.get("hugepages-2Mi"), 100 * 1024 * 1024);
         assert_eq!(requests.get("storage"), 0);
+    }
+
+    #[test]
+    fn a_pod_of_plain_containers_sums_them_like_the_full_calculation() {
+        let plain = pod(json!({"containers": [
+            container("a", "100.5m", "1Gi"),
+            {"name": "b", "resources": {"requests": {"cpu": "100.5m", "nvidia.com/gpu": "1", "storage": "1Gi"}}},
+            {"name": "c"},
+        ]}));
+        let fast = containers_only_requests(&plain).expect("only containers");
+        assert_eq!(fast, pod_requests(&plain));
+        assert_eq!(fast.get(CPU), 201);
+        assert_eq!(fast.get("nvidia.com/gpu"), 1);
+        let with_overhead =
+            pod(json!({"containers": [container("a", "1", "1Gi")], "overhead": {"cpu": "1"}}));
+        assert!(containers_only_requests(&with_overhead).is_none());
+        assert_eq!(assigned_pod_requests(&with_overhead).get(CPU), 2000);
+        let invalid = pod(json!({"containers": [container("a", "lots", "1Gi")]}));
+        assert!(containers_only_requests(&invalid).is_none());
+        assert_eq!(
+            assigned_pod_requests(&invalid).get(MEMORY),
+            1024 * 1024 * 1024
+        );
     }
 
     #[test]

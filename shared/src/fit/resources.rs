@@ -2,6 +2,7 @@
 //! ephemeral-storage and hugepages, counts for pods and extended resources.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Serialize, Serializer};
 
@@ -134,16 +135,23 @@ fn is_byte_resource(name: &str) -> bool {
 
 /// A human amount: `1.5 CPU`, `512Mi`, `3 pods`, `2` (extended resources).
 pub fn format_amount(name: &str, amount: i64) -> String {
+    let mut text = String::new();
+    write_amount(&mut text, name, amount);
+    text
+}
+
+/// [`format_amount`], appended to `out`.
+pub(crate) fn write_amount(out: &mut String, name: &str, amount: i64) {
     if name == CPU {
-        return format!("{} CPU", decimal_thousandths(amount));
+        write_thousandths(out, amount);
+        out.push_str(" CPU");
+    } else if name == PODS {
+        let _ = write!(out, "{amount} pods");
+    } else if is_byte_resource(name) {
+        write_bytes(out, amount);
+    } else {
+        let _ = write!(out, "{amount}");
     }
-    if name == PODS {
-        return format!("{amount} pods");
-    }
-    if is_byte_resource(name) {
-        return format_bytes(amount);
-    }
-    amount.to_string()
 }
 
 /// A Kubernetes quantity string: `1500m` or `2` for CPU, `2Gi` or `1000` for bytes.
@@ -173,18 +181,30 @@ pub fn quantity_string(name: &str, amount: i64) -> String {
     amount.to_string()
 }
 
-fn decimal_thousandths(milli: i64) -> String {
-    let sign = if milli < 0 { "-" } else { "" };
-    let magnitude = milli.unsigned_abs();
-    let (whole, fraction) = (magnitude / 1000, magnitude % 1000);
-    if fraction == 0 {
-        return format!("{sign}{whole}");
+/// `1.5`, `-0.125`, `4`: thousandths as a decimal without trailing zeros.
+fn write_thousandths(out: &mut String, milli: i64) {
+    if milli < 0 {
+        out.push('-');
     }
-    let digits = format!("{fraction:03}");
-    format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    let magnitude = milli.unsigned_abs();
+    let _ = write!(out, "{}", magnitude / 1000);
+    write_fraction(out, magnitude % 1000, 3);
 }
 
-fn format_bytes(bytes: i64) -> String {
+/// `.5` for 500 of 3 digits, `.05` for 50 of 3, nothing for 0.
+fn write_fraction(out: &mut String, mut fraction: u64, mut digits: usize) {
+    if fraction == 0 {
+        return;
+    }
+    while fraction % 10 == 0 {
+        fraction /= 10;
+        digits -= 1;
+    }
+    let _ = write!(out, ".{fraction:0digits$}");
+}
+
+/// `1.5Gi`, `953.68Mi` (rounded up to hundredths), `100 bytes`, `0`.
+fn write_bytes(out: &mut String, bytes: i64) {
     const UNITS: [(&str, u32); 6] = [
         ("Ei", 6),
         ("Pi", 5),
@@ -194,25 +214,29 @@ fn format_bytes(bytes: i64) -> String {
         ("Ki", 1),
     ];
     let magnitude = bytes.unsigned_abs();
-    for (suffix, power) in UNITS {
-        let unit = 1024_u64.pow(power);
-        if magnitude >= unit {
-            let sign = if bytes < 0 { "-" } else { "" };
-            let hundredths = (u128::from(magnitude) * 100).div_ceil(u128::from(unit));
-            let (whole, fraction) = (hundredths / 100, hundredths % 100);
-            return if fraction == 0 {
-                format!("{sign}{whole}{suffix}")
-            } else {
-                let digits = format!("{fraction:02}");
-                format!("{sign}{whole}.{}{suffix}", digits.trim_end_matches('0'))
-            };
-        }
+    let Some((suffix, unit)) = UNITS
+        .into_iter()
+        .map(|(suffix, power)| (suffix, 1024_u64.pow(power)))
+        .find(|(_, unit)| magnitude >= *unit)
+    else {
+        let _ = if bytes == 0 {
+            write!(out, "0")
+        } else {
+            write!(out, "{bytes} bytes")
+        };
+        return;
+    };
+    if bytes < 0 {
+        out.push('-');
     }
-    if bytes == 0 {
-        "0".to_string()
-    } else {
-        format!("{bytes} bytes")
-    }
+    let hundredths = match magnitude.checked_mul(100) {
+        Some(scaled) => scaled.div_ceil(unit),
+        None => u64::try_from((u128::from(magnitude) * 100).div_ceil(u128::from(unit)))
+            .unwrap_or(u64::MAX),
+    };
+    let _ = write!(out, "{}", hundredths / 100);
+    write_fraction(out, hundredths % 100, 2);
+    out.push_str(suffix);
 }
 
 #[cfg(test)]
@@ -278,6 +302,11 @@ mod tests {
         assert_eq!(format_amount(MEMORY, 0), "0");
         assert_eq!(format_amount(PODS, 110), "110 pods");
         assert_eq!(format_amount("nvidia.com/gpu", 2), "2");
+        assert_eq!(format_amount(CPU, -1050), "-1.05 CPU");
+        assert_eq!(format_amount(MEMORY, -1_610_612_736), "-1.5Gi");
+        assert_eq!(format_amount(MEMORY, 1024 * 1024 + 1), "1.01Mi");
+        assert_eq!(format_amount(MEMORY, i64::MAX), "8Ei");
+        assert_eq!(format_amount(MEMORY, i64::MIN), "-8Ei");
     }
 
     #[test]

@@ -33,6 +33,16 @@ pub struct SchedulerView {
     pub nominated_pods: Vec<String>,
 }
 
+/// Counts one more node under `reason`, allocating the key only for a new reason.
+fn count(histogram: &mut BTreeMap<String, usize>, reason: &str) {
+    match histogram.get_mut(reason) {
+        Some(nodes) => *nodes += 1,
+        None => {
+            histogram.insert(reason.to_string(), 1);
+        }
+    }
+}
+
 /// One node's full evaluation, the input of [`SchedulerView::build`].
 pub struct NodeOutcome<'v> {
     pub node: &'v str,
@@ -63,10 +73,7 @@ impl SchedulerView {
         }
         for outcome in nodes {
             if !outcome.in_prefilter_result {
-                *view
-                    .histogram
-                    .entry(reasons::PREFILTER_NARROWED.to_string())
-                    .or_default() += 1;
+                count(&mut view.histogram, reasons::PREFILTER_NARROWED);
                 continue;
             }
             let Some(first) = outcome.rejections.first() else {
@@ -83,7 +90,7 @@ impl SchedulerView {
             {
                 if !counted.contains(&rejection.reason.as_str()) {
                     counted.push(&rejection.reason);
-                    *view.histogram.entry(rejection.reason.clone()).or_default() += 1;
+                    count(&mut view.histogram, &rejection.reason);
                 }
             }
         }

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::details::Details;
+
 /// How bad a finding is. `Error` means the object does not work; it makes the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -160,8 +162,8 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     pub remediation: Vec<Remedy>,
     /// Plugin-specific structured data (documented per plugin).
-    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
-    pub details: serde_json::Value,
+    #[serde(skip_serializing_if = "Details::is_null")]
+    pub details: Details,
 }
 
 impl Finding {
@@ -179,7 +181,7 @@ impl Finding {
             explanation: String::new(),
             evidence: Vec::new(),
             remediation: Vec::new(),
-            details: serde_json::Value::Null,
+            details: Details::default(),
         }
     }
 
@@ -202,7 +204,16 @@ impl Finding {
     }
 
     pub fn details(mut self, details: serde_json::Value) -> Self {
-        self.details = details;
+        self.details = details.into();
+        self
+    }
+
+    /// Details made by `make` only when they are read (machine output), for large values.
+    pub fn details_deferred(
+        mut self,
+        make: impl Fn() -> serde_json::Value + Send + Sync + 'static,
+    ) -> Self {
+        self.details = Details::deferred(make);
         self
     }
 }

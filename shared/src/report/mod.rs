@@ -2,6 +2,7 @@
 //! people or as the documented JSON/YAML schema (docs/report-schema.md) for scripts.
 
 mod age;
+mod details;
 mod document;
 mod finding;
 mod machine;
@@ -9,6 +10,7 @@ mod styles;
 mod text;
 
 pub use age::human_duration;
+pub use details::Details;
 pub use document::{NotChecked, Report, SCHEMA_VERSION, Summary};
 pub use finding::{Evidence, Finding, ObjectRef, Remedy, Risk, Severity, Source};
 pub use machine::{render_json, render_yaml};

@@ -63,7 +63,7 @@ impl Diagnosis {
                 other => other,
             };
             details["steps"] = ordered.iter().map(Step::details).collect();
-            finding.details = details;
+            finding.details = details.into();
         }
         self.push_finding(finding);
         self.steps.extend(steps);

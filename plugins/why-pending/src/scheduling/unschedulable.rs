@@ -15,6 +15,8 @@ use super::scheduler_said::SchedulerSaid;
 
 /// How many nodes are described one by one in text; JSON details carry all of them.
 const NODES_SHOWN: usize = 5;
+/// How many distinct fixes are offered.
+const REMEDIES_SHOWN: usize = 6;
 
 /// Findings from evaluating the pod against every node.
 pub fn analyse(
@@ -27,11 +29,6 @@ pub fn analyse(
     let fit = evaluate(pod, snapshot);
     let parsed = said.as_ref().and_then(|s| parse_message(&s.message));
     let agreement = parsed.as_ref().map(|p| compare(&fit.scheduler_view, p));
-    let details = json!({
-        "schedulerMessage": said.as_ref().map(|s| s.message.clone()),
-        "agreement": agreement,
-        "fit": fit,
-    });
     let mut finding = if fit.fits_somewhere() {
         fits_now(object, &fit)
     } else {
@@ -57,7 +54,14 @@ pub fn analyse(
     for unchecked in &fit.unchecked {
         finding = finding.evidence(format!("not checked: {unchecked}"), Source::Computed);
     }
-    vec![finding.details(details)]
+    let message = said.map(|s| s.message);
+    vec![finding.details_deferred(move || {
+        json!({
+            "schedulerMessage": message,
+            "agreement": agreement,
+            "fit": fit,
+        })
+    })]
 }
 
 fn unschedulable(object: &ObjectRef, fit: &PodFit) -> Finding {
@@ -239,20 +243,19 @@ fn shown_rejections(fit: &PodFit) -> Vec<(&str, &kube_runbook::fit::Rejection)> 
 
 /// Distinct fixes, from the nodes closest to fitting first.
 fn remedies(fit: &PodFit) -> Vec<Remedy> {
-    let mut seen: Vec<(String, Option<String>)> = Vec::new();
-    for ranked in &fit.ranking {
-        let Some(verdict) = fit.verdict(&ranked.node) else {
-            continue;
-        };
+    let mut seen: Vec<(&str, Option<&str>)> = Vec::with_capacity(REMEDIES_SHOWN);
+    'verdicts: for verdict in fit.verdicts_by_rank() {
         for rejection in &verdict.reasons {
-            let key = (rejection.fix.clone(), rejection.fix_yaml.clone());
+            let key = (rejection.fix.as_str(), rejection.fix_yaml.as_deref());
             if !rejection.fix.is_empty() && !seen.contains(&key) {
                 seen.push(key);
+            }
+            if seen.len() == REMEDIES_SHOWN {
+                break 'verdicts;
             }
         }
     }
     seen.into_iter()
-        .take(6)
         .map(|(fix, yaml)| match yaml {
             Some(yaml) => Remedy::yaml(fix, yaml),
             None => Remedy::step(fix),

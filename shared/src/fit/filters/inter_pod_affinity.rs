@@ -79,8 +79,8 @@ impl<'a> Prepared<'a> {
         for term in &anti_affinity {
             let mut per_node: Vec<Vec<PodId>> = vec![Vec::new(); snapshot.nodes.len()];
             for pod in candidates(snapshot, term) {
-                if term.matches(pod.namespace, pod.labels, || {
-                    snapshot.namespace_labels(pod.namespace)
+                if term.matches(pod.namespace(), pod.labels(), || {
+                    snapshot.namespace_labels(pod.namespace())
                 }) {
                     per_node[pod.node].push(pod.id);
                 }
@@ -100,8 +100,8 @@ impl<'a> Prepared<'a> {
                 }
             }
         }
-        for pod in snapshot.pods_with_anti_affinity() {
-            for term in pod.anti_affinity.iter().filter(|t| matches_own(t)) {
+        for (pod, terms) in snapshot.pods_with_anti_affinity() {
+            for term in terms.iter().filter(|t| matches_own(t)) {
                 let labels = snapshot.nodes[pod.node].labels;
                 if let Some((key, value)) = labels.get_key_value(&term.topology_key) {
                     prepared
@@ -286,11 +286,11 @@ fn affinity_pairs<'a>(terms: &[AffinityTerm], snapshot: &Snapshot<'a>) -> HashSe
     };
     let mut done = vec![false; snapshot.nodes.len()];
     for pod in candidates(snapshot, first) {
-        let namespace_labels = || snapshot.namespace_labels(pod.namespace);
+        let namespace_labels = || snapshot.namespace_labels(pod.namespace());
         if done[pod.node]
             || !terms
                 .iter()
-                .all(|t| t.matches(pod.namespace, pod.labels, namespace_labels))
+                .all(|t| t.matches(pod.namespace(), pod.labels(), namespace_labels))
         {
             continue;
         }

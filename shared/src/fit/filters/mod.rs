@@ -59,6 +59,7 @@ impl<'p> PodContext<'p> {
 pub(crate) struct Filters<'p, 'a> {
     pub ctx: PodContext<'p>,
     node_affinity: node_affinity::Prepared,
+    resources_fit: resources_fit::Prepared,
     host_ports: Vec<HostPort<'p>>,
     volume_restrictions: volume_restrictions::Prepared,
     volume_binding: volume_binding::Prepared<'a>,
@@ -102,6 +103,7 @@ impl<'p, 'a> Filters<'p, 'a> {
         }
         Filters {
             host_ports: node_ports::host_ports(pod).collect(),
+            resources_fit: resources_fit::Prepared::new(&ctx.requests),
             ctx,
             node_affinity,
             volume_restrictions,
@@ -154,7 +156,7 @@ impl<'p, 'a> Filters<'p, 'a> {
         .into_iter()
         .flatten()
         .collect();
-        rejections.extend(resources_fit::check(&ctx.requests, node));
+        rejections.extend(self.resources_fit.check(node));
         rejections.extend(self.volume_restrictions.check(snapshot, node));
         rejections.extend(self.volume_binding.check(node));
         rejections.extend(self.volume_zone.check(node));

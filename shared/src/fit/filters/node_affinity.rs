@@ -25,6 +25,23 @@ pub(crate) struct CompiledTerms {
 struct TermRequirement {
     on_name: bool,
     requirement: Requirement,
+    /// How a failure names it: `zone=a`, `metadata.name = n1`.
+    shown: String,
+}
+
+impl TermRequirement {
+    fn new(on_name: bool, requirement: Requirement) -> TermRequirement {
+        let shown = if on_name {
+            format!("{NAME_FIELD} {}", describe_field(&requirement))
+        } else {
+            requirement.to_string()
+        };
+        TermRequirement {
+            on_name,
+            requirement,
+            shown,
+        }
+    }
 }
 
 impl CompiledTerms {
@@ -70,13 +87,8 @@ impl CompiledTerms {
                     } else {
                         labels.get(&r.requirement.key).map(String::as_str)
                     };
-                    let shown = if r.on_name {
-                        format!("{NAME_FIELD} {}", describe_field(&r.requirement))
-                    } else {
-                        r.requirement.to_string()
-                    };
                     (!r.requirement.matches_value(value))
-                        .then(|| (shown, value.map(str::to_string)))
+                        .then(|| (r.shown.clone(), value.map(str::to_string)))
                 }),
             };
             match failure {
@@ -95,10 +107,10 @@ impl CompiledTerms {
 fn compile_term(term: &NodeSelectorTerm) -> Result<Vec<TermRequirement>, String> {
     let mut compiled = Vec::new();
     for expression in term.match_expressions.iter().flatten() {
-        compiled.push(TermRequirement {
-            on_name: false,
-            requirement: Requirement::from_node_selector(expression)?,
-        });
+        compiled.push(TermRequirement::new(
+            false,
+            Requirement::from_node_selector(expression)?,
+        ));
     }
     for field in term.match_fields.iter().flatten() {
         let values = field.values.clone().unwrap_or_default();
@@ -111,10 +123,10 @@ fn compile_term(term: &NodeSelectorTerm) -> Result<Vec<TermRequirement>, String>
                 field.key, field.operator
             ));
         }
-        compiled.push(TermRequirement {
-            on_name: true,
-            requirement: Requirement::new(&field.key, &field.operator, values)?,
-        });
+        compiled.push(TermRequirement::new(
+            true,
+            Requirement::new(&field.key, &field.operator, values)?,
+        ));
     }
     Ok(compiled)
 }
@@ -226,25 +238,25 @@ impl Prepared {
             );
         }
         let failures = self.terms.as_ref()?.mismatches(node.labels, node.name)?;
-        let first = failures.first().map_or_else(
-            || "the pod's required node affinity has no terms".to_string(),
-            describe_mismatch,
+        let evidence: Vec<String> = failures.iter().map(describe_mismatch).collect();
+        let first = evidence.first().map_or(
+            "the pod's required node affinity has no terms",
+            String::as_str,
         );
-        let mut rejected = rejection(Detail::NodeAffinityMismatch {
-            failed_terms: failures.clone(),
-        })
-        .explained(format!(
+        let explanation = format!(
             "Node {} matches none of the pod's {} required node affinity term(s); {first}.",
             node.name,
             failures.len()
-        ))
+        );
+        let mut rejected = rejection(Detail::NodeAffinityMismatch {
+            failed_terms: failures,
+        })
+        .explained(explanation)
         .with_fix(
             "Relax spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution, \
                  or label a node so one term matches.",
         );
-        for failure in &failures {
-            rejected = rejected.with_evidence(describe_mismatch(failure));
-        }
+        rejected.evidence = evidence;
         Some(rejected)
     }
 }

@@ -66,8 +66,12 @@ pub(crate) fn check(
     snapshot: &Snapshot,
     node: &NodeEntry,
 ) -> Option<Rejection> {
+    if wanted.is_empty() {
+        return None;
+    }
+    let used_ports = snapshot.ports_on_node(node.id);
     let (want, (used, holder)) = wanted.iter().find_map(|want| {
-        node.used_ports
+        used_ports
             .iter()
             .find(|(used, _)| want.conflicts_with(used))
             .map(|hit| (want, hit))

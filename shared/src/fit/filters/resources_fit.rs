@@ -5,73 +5,110 @@
 use super::rejection::{Code, Detail, Plugin, Rejection};
 use crate::fit::index::NodeEntry;
 use crate::fit::reasons;
-use crate::fit::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, Resources, format_amount};
+use crate::fit::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, Resources, write_amount};
 
-pub(crate) fn check(requests: &Resources, node: &NodeEntry) -> Vec<Rejection> {
-    let mut rejections = Vec::new();
-    let existing = node.pods.len();
-    let allowed = node.allowed_pods();
-    if existing as i64 + 1 > allowed {
-        rejections.push(
-            Rejection::new(
-                Plugin::NodeResourcesFit,
-                Code::Unschedulable,
-                reasons::TOO_MANY_PODS,
-                Detail::TooManyPods { allowed, existing },
-            )
-            .explained(format!(
-                "Node {} already runs {existing} pods and its allocatable pods is {allowed}.",
-                node.name
-            ))
-            .with_evidence(format!(
-                "allocatable pods {allowed}, pods on the node {existing}"
-            ))
-            .with_fix(
-                "Remove finished or unneeded pods from the node, raise the kubelet's maxPods, or \
-                 add a node.",
-            ),
-        );
-    }
-    if requests.requests_nothing() {
-        return rejections;
-    }
-    let native = [CPU, MEMORY, EPHEMERAL_STORAGE].map(|name| (name, requests.get(name)));
-    let wanted = native
-        .into_iter()
-        .filter(|(_, amount)| *amount > 0)
-        .chain(requests.scalars());
-    for (name, requested) in wanted.filter(|(_, amount)| *amount != 0) {
-        let allocatable = node.allocatable.get(name);
-        let used = node.requested.get(name);
-        let free = allocatable - used;
-        if requested > free {
-            rejections.push(insufficient(
-                node,
-                name,
-                requested,
-                allocatable,
-                used,
-                existing,
-            ));
-        }
-    }
-    rejections
+/// The pod's request, with what every node's rejection repeats (the requested amount in words,
+/// the reason and the fixes) written once.
+pub(crate) struct Prepared {
+    requests_nothing: bool,
+    wanted: Vec<Wanted>,
 }
 
-fn insufficient(
-    node: &NodeEntry,
-    name: &str,
+/// One requested resource.
+struct Wanted {
+    name: String,
     requested: i64,
-    allocatable: i64,
-    used: i64,
-    pods: usize,
-) -> Rejection {
+    /// `1.5 CPU`, `2Gi memory`.
+    requested_text: String,
+    /// `Insufficient cpu`.
+    reason: String,
+    /// For a node that has some of it.
+    fix: String,
+    /// For a node that has none of it.
+    fix_where_absent: String,
+}
+
+impl Prepared {
+    pub fn new(requests: &Resources) -> Prepared {
+        let native = [CPU, MEMORY, EPHEMERAL_STORAGE].map(|name| (name, requests.get(name)));
+        let wanted = native
+            .into_iter()
+            .filter(|(_, amount)| *amount > 0)
+            .chain(requests.scalars())
+            .filter(|(_, amount)| *amount != 0)
+            .map(|(name, requested)| Wanted {
+                name: name.to_string(),
+                requested,
+                requested_text: labelled(name, requested),
+                reason: reasons::insufficient(name),
+                fix: format!(
+                    "Lower the pod's {name} request, free {name} on a node (scale down or move \
+                     pods), or add a node with more {name}."
+                ),
+                fix_where_absent: format!(
+                    "Run the pod on nodes that provide {name} (check the device plugin or node \
+                     pool), or drop the request."
+                ),
+            })
+            .collect();
+        Prepared {
+            requests_nothing: requests.requests_nothing(),
+            wanted,
+        }
+    }
+
+    pub fn check(&self, node: &NodeEntry) -> Vec<Rejection> {
+        let mut rejections = Vec::new();
+        let existing = node.pod_count;
+        let allowed = node.allowed_pods();
+        if existing as i64 + 1 > allowed {
+            rejections.push(
+                Rejection::new(
+                    Plugin::NodeResourcesFit,
+                    Code::Unschedulable,
+                    reasons::TOO_MANY_PODS,
+                    Detail::TooManyPods { allowed, existing },
+                )
+                .explained(format!(
+                    "Node {} already runs {existing} pods and its allocatable pods is {allowed}.",
+                    node.name
+                ))
+                .with_evidence(format!(
+                    "allocatable pods {allowed}, pods on the node {existing}"
+                ))
+                .with_fix(
+                    "Remove finished or unneeded pods from the node, raise the kubelet's maxPods, \
+                     or add a node.",
+                ),
+            );
+        }
+        if self.requests_nothing {
+            return rejections;
+        }
+        for wanted in &self.wanted {
+            let allocatable = node.allocatable.get(&wanted.name);
+            let used = node.requested.get(&wanted.name);
+            if wanted.requested > allocatable - used {
+                rejections.push(insufficient(node, wanted, allocatable, used));
+            }
+        }
+        rejections
+    }
+}
+
+fn insufficient(node: &NodeEntry, wanted: &Wanted, allocatable: i64, used: i64) -> Rejection {
+    let (name, requested) = (wanted.name.as_str(), wanted.requested);
     let free = allocatable - used;
-    let show = |amount: i64| labelled(name, amount);
+    let mut evidence = format!("requests {}; node allocatable ", wanted.requested_text);
+    write_labelled(&mut evidence, name, allocatable);
+    evidence.push_str(", already requested ");
+    write_labelled(&mut evidence, name, used);
+    evidence.push_str(&format!(" by {} pods, free ", node.pod_count));
+    write_labelled(&mut evidence, name, free.max(0));
     let rejection = Rejection::new(
         Plugin::NodeResourcesFit,
         Code::Unschedulable,
-        reasons::insufficient(name),
+        wanted.reason.clone(),
         Detail::InsufficientResource {
             resource: name.to_string(),
             requested,
@@ -80,55 +117,47 @@ fn insufficient(
             free,
         },
     )
-    .with_evidence(format!(
-        "requests {}; node allocatable {}, already requested {} by {pods} pods, free {}",
-        show(requested),
-        show(allocatable),
-        show(used),
-        show(free.max(0)),
-    ));
+    .with_evidence(evidence);
     if allocatable == 0 {
         return rejection
             .explained(format!(
                 "Node {} offers no {name} at all (allocatable 0).",
                 node.name
             ))
-            .with_fix(format!(
-                "Run the pod on nodes that provide {name} (check the device plugin or node pool), \
-                 or drop the request."
-            ));
+            .with_fix(wanted.fix_where_absent.clone());
     }
-    let shortfall = requested - free.max(0);
-    let verdict = if requested > allocatable {
-        format!(
-            "more than the node's whole allocatable {}",
-            show(allocatable)
-        )
+    let mut explanation = format!(
+        "The pod needs {} on node {}, ",
+        wanted.requested_text, node.name
+    );
+    if requested > allocatable {
+        explanation.push_str("more than the node's whole allocatable ");
+        write_labelled(&mut explanation, name, allocatable);
     } else {
-        format!(
-            "only {} of it is not yet requested by other pods",
-            show(free.max(0))
-        )
-    };
+        explanation.push_str("only ");
+        write_labelled(&mut explanation, name, free.max(0));
+        explanation.push_str(" of it is not yet requested by other pods");
+    }
+    explanation.push_str("; ");
+    write_labelled(&mut explanation, name, requested - free.max(0));
+    explanation.push_str(" short.");
     rejection
-        .explained(format!(
-            "The pod needs {} on node {}, {verdict}; {} short.",
-            show(requested),
-            node.name,
-            show(shortfall)
-        ))
-        .with_fix(format!(
-            "Lower the pod's {name} request, free {name} on a node (scale down or move pods), or \
-             add a node with more {name}."
-        ))
+        .explained(explanation)
+        .with_fix(wanted.fix.clone())
 }
 
+/// `1.5 CPU`, `2Gi memory`, `1 nvidia.com/gpu`.
 fn labelled(name: &str, amount: i64) -> String {
-    let amount_text = format_amount(name, amount);
-    if name == CPU {
-        amount_text
-    } else {
-        format!("{amount_text} {name}")
+    let mut text = String::new();
+    write_labelled(&mut text, name, amount);
+    text
+}
+
+fn write_labelled(out: &mut String, name: &str, amount: i64) {
+    write_amount(out, name, amount);
+    if name != CPU {
+        out.push(' ');
+        out.push_str(name);
     }
 }
 
@@ -146,7 +175,7 @@ mod tests {
         spec: serde_json::Value,
     ) -> Vec<Rejection> {
         let snapshot = Snapshot::new(nodes, pods);
-        check(&pod_requests(&pod_with_spec(spec)), &snapshot.nodes[0])
+        Prepared::new(&pod_requests(&pod_with_spec(spec))).check(&snapshot.nodes[0])
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl<'a> Prepared<'a> {
                 .collect();
             let mut per_node = vec![0_usize; snapshot.nodes.len()];
             for pod in snapshot.pods_in_namespace(ctx.namespace) {
-                if !pod.terminating && eligible[pod.node] && constraint.selector.matches(pod.labels)
+                if !pod.terminating()
+                    && eligible[pod.node]
+                    && constraint.selector.matches(pod.labels())
                 {
                     per_node[pod.node] += 1;
                 }

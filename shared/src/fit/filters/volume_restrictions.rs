@@ -43,7 +43,7 @@ impl Prepared {
             .filter_map(|c| {
                 let users: Vec<String> = snapshot
                     .claim_users(namespace, &c.name)
-                    .filter(|user| user.name != pod.metadata.name.as_deref().unwrap_or(""))
+                    .filter(|user| user.name() != pod.metadata.name.as_deref().unwrap_or(""))
                     .map(|user| format!("{} on {}", user.key(), snapshot.nodes[user.node].name))
                     .collect();
                 (!users.is_empty()).then(|| (c.name.clone(), users))
@@ -93,7 +93,7 @@ impl Prepared {
 
     fn disk_conflict(&self, snapshot: &Snapshot, node: &NodeEntry) -> Option<Rejection> {
         for wanted in &self.inline_disks {
-            for &id in &node.pods {
+            for &id in snapshot.pods_on_node(node.id) {
                 let holder = &snapshot.pods[id];
                 let volumes = holder
                     .pod

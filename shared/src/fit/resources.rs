@@ -196,7 +196,7 @@ fn write_fraction(out: &mut String, mut fraction: u64, mut digits: usize) {
     if fraction == 0 {
         return;
     }
-    while fraction % 10 == 0 {
+    while fraction.is_multiple_of(10) {
         fraction /= 10;
         digits -= 1;
     }

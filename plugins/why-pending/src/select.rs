@@ -27,11 +27,12 @@ pub fn select<'a>(
         |pod: &&Pod| namespace.is_none_or(|ns| pod.metadata.namespace.as_deref() == Some(ns));
     match target {
         Target::Pod(name) => {
+            // The name first: it usually differs in length, which needs no read of the string.
             let found: Vec<&Pod> = state
                 .pods
                 .iter()
-                .filter(in_scope)
                 .filter(|p| p.metadata.name.as_deref() == Some(name))
+                .filter(in_scope)
                 .collect();
             match found.len() {
                 0 => Err(Error::not_found(

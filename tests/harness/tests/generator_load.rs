@@ -141,7 +141,7 @@ async fn generated_cluster_loads_and_settles_as_generated() {
     // Nothing was added or removed by a controller once settled.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let list = pods.list(&ListParams::default()).await.expect("list pods");
-    let ours = list
+    let ours: BTreeMap<(String, String), &Pod> = list
         .items
         .iter()
         .filter(|p| {
@@ -149,14 +149,53 @@ async fn generated_cluster_loads_and_settles_as_generated() {
                 .iter()
                 .any(|n| Some(n.as_str()) == p.metadata.namespace.as_deref())
         })
-        .count();
-    let generated_ours = generated
+        .map(|p| (key(&p.metadata.namespace, &p.metadata.name), p))
+        .collect();
+    let generated_ours: Vec<(String, String)> = generated
         .iter()
         .filter(|p| {
             namespaces
                 .iter()
                 .any(|n| p["metadata"]["namespace"] == n.as_str())
         })
-        .count();
-    assert_eq!(ours, generated_ours);
+        .map(|p| {
+            let text = |field: &str| p["metadata"][field].as_str().map(String::from);
+            key(&text("namespace"), &text("name"))
+        })
+        .collect();
+    let added: Vec<String> = ours
+        .iter()
+        .filter(|(k, _)| !generated_ours.contains(k))
+        .map(|((ns, name), pod)| describe(ns, name, pod))
+        .collect();
+    let removed: Vec<&(String, String)> = generated_ours
+        .iter()
+        .filter(|k| !ours.contains_key(*k))
+        .collect();
+    assert!(
+        added.is_empty() && removed.is_empty(),
+        "controllers changed the generated pods once settled: added {added:#?}, removed {removed:?}"
+    );
+}
+
+fn key(namespace: &Option<String>, name: &Option<String>) -> (String, String) {
+    (
+        namespace.clone().unwrap_or_default(),
+        name.clone().unwrap_or_default(),
+    )
+}
+
+/// `ns/name` with its controller, phase and node, to tell which controller added it.
+fn describe(namespace: &str, name: &str, pod: &Pod) -> String {
+    let owner = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .map(|o| format!("{}/{}", o.kind, o.name))
+        .collect::<Vec<_>>()
+        .join(",");
+    let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
+    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+    format!("{namespace}/{name} owned by [{owner}], phase {phase:?}, node {node:?}")
 }

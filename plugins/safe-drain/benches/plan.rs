@@ -13,7 +13,11 @@ use std::{
 use futures::StreamExt;
 use k8s_openapi::api::{apps::v1::ReplicaSet, core::v1::Pod};
 use kube::api::PostParams;
-use kube_runbooks_harness::{ControlPlane, FakeNode, RunCommand, TestNamespace, generator};
+use kube_runbooks_harness::{
+    ControlPlane, FakeNode, RunCommand, TestNamespace,
+    bench::{env_usize, load_average},
+    generator,
+};
 use serde_json::json;
 
 const SAFE_DRAIN: &str = env!("CARGO_BIN_EXE_kubectl-safe_drain");
@@ -109,12 +113,6 @@ fn summary(sorted: &[Duration]) -> String {
     )
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|e| format!("unknown ({e})"))
-}
-
 /// `count` pods of a ReplicaSet, created bound to the bench node (kwok runs them at once) rather
 /// than left to the controllers, which a freshly loaded 1,000-node cluster keeps busy for minutes.
 async fn fill(ns: &TestNamespace, count: usize) {
@@ -155,11 +153,4 @@ async fn fill(ns: &TestNamespace, count: usize) {
         "{:?}",
         results.iter().find(|r| r.is_err())
     );
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

@@ -23,7 +23,10 @@ use kube_runbook::{
     selector::LabelQuery,
     state::ClusterState,
 };
-use kube_runbooks_harness::generator;
+use kube_runbooks_harness::{
+    bench::{env_usize, median},
+    generator,
+};
 use kubectl_why_pending::{findings, gather, target::Target};
 
 fn main() {
@@ -147,13 +150,6 @@ fn cycle<'p>(pods: &'p [&'p Pod]) -> impl FnMut() -> &'p Pod {
     }
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// One untimed warm-up run, then `runs` timed ones.
 fn measure(runs: usize, mut work: impl FnMut()) -> Vec<Duration> {
     work();
@@ -173,12 +169,6 @@ fn report(what: &str, times: &[Duration]) {
         ms(min(times)),
         ms(max(times))
     );
-}
-
-fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
 }
 
 fn min(times: &[Duration]) -> Duration {

@@ -8,7 +8,7 @@ use std::{path::Path, process::Command, time::Instant};
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::{Api, api::ListParams};
-use kube_runbooks_harness::{ControlPlane, generator};
+use kube_runbooks_harness::{ControlPlane, bench::env_usize, generator};
 
 const WHY_PENDING: &str = env!("CARGO_BIN_EXE_kubectl-why_pending");
 const RUNS: usize = 5;
@@ -108,11 +108,4 @@ fn measure(kubeconfig: &Path, program: &Path, args: &[&str]) -> (f64, u64) {
     }
     seconds.sort_by(f64::total_cmp);
     (seconds[seconds.len() / 2], peak)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

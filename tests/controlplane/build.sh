@@ -36,7 +36,7 @@ update_modules() {
 }
 
 cache_key() {
-  { cat "$here/versions.env" "$here/build.sh" "$here"/k8s/go.{mod,sum} "$here"/etcd/go.{mod,sum} "$here/etcd/main.go"
+  { cat "$here/versions.env" "$here/build.sh" "$here"/stages/*.yaml "$here"/k8s/go.{mod,sum} "$here"/etcd/go.{mod,sum} "$here/etcd/main.go"
     go version; } | sha256sum | cut -c1-16
 }
 
@@ -64,12 +64,15 @@ build_all() {
   for tool in krew validate-krew-manifest; do
     GOBIN="$tmp/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/krew/cmd/$tool@v$KREW_VERSION"
   done
-  # Recent kwok ships no default stages: take the ones kwokctl loads from kwok's own module.
+  # Recent kwok ships no default stages: take the ones kwokctl loads from kwok's own module,
+  # but our own pod-complete (a completed pod is no longer Ready, as the kubelet reports it).
   local stages
   stages="$(go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"
-  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
-           pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
-    { echo "---"; cat "$stages/$f"; } >> "$tmp/stages/default.yaml"
+  for f in "$stages"/node/fast/node-initialize.yaml \
+           "$stages"/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+           "$stages"/pod/fast/pod-ready.yaml "$here"/stages/pod-complete.yaml \
+           "$stages"/pod/fast/pod-delete.yaml; do
+    { echo "---"; cat "$f"; } >> "$tmp/stages/default.yaml"
   done
   echo "built in $((SECONDS - start))s" >&2
   touch "$tmp/complete"

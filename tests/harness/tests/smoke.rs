@@ -75,6 +75,53 @@ async fn deployment_pods_are_scheduled_and_become_ready() {
 }
 
 #[tokio::test]
+async fn a_jobs_pod_completes_and_is_no_longer_ready_as_under_a_kubelet() {
+    let cp = ControlPlane::shared().await;
+    cp.add_node(FakeNode::new("smoke-job-1").label("smoke", "job"))
+        .await;
+    let ns = cp.namespace("job").await;
+    ns.apply_yaml(
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  template:
+    metadata:
+      labels: {app: once}
+    spec:
+      restartPolicy: Never
+      nodeSelector: {smoke: job}
+      containers:
+      - {name: main, image: registry.example/once:1.0}
+"#,
+    )
+    .await;
+    let pods: Api<Pod> = Api::namespaced(cp.client(), ns.name());
+    let conditions = poll_until(Duration::from_secs(60), "a Succeeded job pod", || async {
+        let list = pods
+            .list(&ListParams::default().labels("app=once"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = list
+            .items
+            .into_iter()
+            .filter_map(|p| p.status)
+            .find(|s| s.phase.as_deref() == Some("Succeeded"))
+            .ok_or("no Succeeded pod yet")?;
+        Ok::<_, String>(status.conditions.unwrap_or_default())
+    })
+    .await;
+    for type_ in ["Ready", "ContainersReady"] {
+        let condition = conditions.iter().find(|c| c.type_ == type_);
+        assert!(
+            condition.is_some_and(|c| c.status == "False" && c.reason.as_deref() == Some("PodCompleted")),
+            "{type_}: {conditions:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn oversized_pod_stays_pending_with_the_schedulers_event() {
     let cp = ControlPlane::shared().await;
     cp.add_node(

@@ -34,7 +34,8 @@ const IN_SCOPE: [Kind; 12] = [
     Kind::LimitRange,
 ];
 
-/// Loads the state; with namespace-only permissions, falls back to the namespace's pods.
+/// Loads the state, with the pods read for the fit engine; with namespace-only permissions, falls
+/// back to the namespace's pods.
 pub async fn gather(
     target: &Target,
     namespace: Option<&str>,
@@ -61,5 +62,6 @@ pub async fn gather(
             });
         }
     }
+    state.index_pods();
     Ok(state)
 }

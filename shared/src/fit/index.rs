@@ -2,9 +2,9 @@
 //! resources, pod count) and the assigned pods, indexed so that evaluating one pod never rescans
 //! every pod for every node.
 //!
-//! Building it is one pass over the pods that reads only what every evaluation needs (the node
-//! a pod is bound to, its phase, its requests, and whether it carries required anti-affinity),
-//! borrowing everything from the objects. The lists only some questions need (pods per
+//! Building it walks the pods' records ([`PodRecords`]: the node a pod is bound to, whether it
+//! counts, whether it carries required anti-affinity, each node's summed requests), read while
+//! loading or, for lists not read so, on the spot; everything else is borrowed from the objects. The lists only some questions need (pods per
 //! namespace, per node, per claim, the host ports in use) are derived on first use
 //! ([`PodLists`]).
 //!
@@ -25,7 +25,7 @@ use super::affinity_term::{AffinityTerm, compile_all, required_anti_affinity_ter
 use super::filters::node_ports::HostPort;
 use super::labels::{Labels, labels_or_empty};
 use super::pod_lists::PodLists;
-use super::pod_scan::scan_pods;
+use super::pod_records::{Binding, PodRecords};
 use super::requests::{assigned_pod_requests, node_allocatable};
 use super::resources::{PODS, Resources};
 use crate::state::{ClusterState, Kind};
@@ -112,6 +112,11 @@ pub struct Snapshot<'a> {
 impl<'a> Snapshot<'a> {
     /// Indexes `nodes` and the pods of `pods` bound to one of them and not terminal.
     pub fn new(nodes: &'a [Node], pods: &'a [Pod]) -> Snapshot<'a> {
+        Snapshot::from_records(nodes, pods, &PodRecords::read(nodes, pods))
+    }
+
+    /// [`Snapshot::new`] from records read from exactly `nodes` and `pods`.
+    fn from_records(nodes: &'a [Node], pods: &'a [Pod], records: &PodRecords) -> Snapshot<'a> {
         let mut snapshot = Snapshot {
             nodes: Vec::with_capacity(nodes.len()),
             node_ids: FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default()),
@@ -125,25 +130,40 @@ impl<'a> Snapshot<'a> {
             nominated: Vec::new(),
             loaded: Loaded::default(),
         };
-        for node in nodes {
-            snapshot.add_node(node);
+        for (node, usage) in nodes.iter().zip(&records.usage) {
+            if let Some(id) = snapshot.add_node(node) {
+                snapshot.nodes[id].requested.add(&usage.requested);
+                snapshot.nodes[id].pod_count += usage.pods;
+            }
         }
-        for part in scan_pods(pods, &snapshot.node_ids, snapshot.nodes.len()) {
-            for (node, (requested, count)) in snapshot
-                .nodes
-                .iter_mut()
-                .zip(part.requested.iter().zip(part.counts))
-            {
-                node.requested.add(requested);
-                node.pod_count += count;
+        let ids: Vec<Option<NodeId>> = nodes
+            .iter()
+            .map(|node| {
+                let name = node.metadata.name.as_deref()?;
+                snapshot.node_ids.get(name).copied()
+            })
+            .collect();
+        for (pod, binding) in pods.iter().zip(&records.bindings) {
+            match *binding {
+                Binding::Bound {
+                    node,
+                    anti_affinity,
+                } => {
+                    if let Some(id) = ids[node as usize] {
+                        snapshot.push_pod(pod, id, anti_affinity);
+                    }
+                }
+                Binding::Nominated { node } => {
+                    if let Some(id) = ids[node as usize] {
+                        snapshot.nominated.push((pod, id));
+                    }
+                }
+                Binding::Elsewhere => {}
             }
-            for (pod, node, anti_affinity) in part.bound {
-                snapshot.push_pod(pod, node, anti_affinity);
-            }
-            snapshot.nominated.extend(part.nominated);
         }
         snapshot
     }
+
     /// Adds namespace labels, which `namespaceSelector`s of affinity terms match against.
     pub fn with_namespaces(mut self, namespaces: &'a [Namespace]) -> Snapshot<'a> {
         for namespace in namespaces {
@@ -187,7 +207,10 @@ impl<'a> Snapshot<'a> {
     /// Everything the fit engine uses from `state`: nodes, pods, and, when loaded, namespaces
     /// and (only all three together) claims, volumes and storage classes.
     pub fn from_state(state: &'a ClusterState) -> Snapshot<'a> {
-        let mut snapshot = Snapshot::new(&state.nodes, &state.pods);
+        let mut snapshot = match state.pod_records() {
+            Some(records) => Snapshot::from_records(&state.nodes, &state.pods, records),
+            None => Snapshot::new(&state.nodes, &state.pods),
+        };
         if state.has(Kind::Namespace) {
             snapshot = snapshot.with_namespaces(&state.namespaces);
         }
@@ -330,10 +353,8 @@ impl<'a> Snapshot<'a> {
         ids.iter().map(|&id| &self.pods[id]).filter(|p| !p.removed)
     }
 
-    fn add_node(&mut self, node: &'a Node) {
-        let Some(name) = node.metadata.name.as_deref() else {
-            return;
-        };
+    fn add_node(&mut self, node: &'a Node) -> Option<NodeId> {
+        let name = node.metadata.name.as_deref()?;
         let spec = node.spec.as_ref();
         let id = self.nodes.len();
         self.node_ids.insert(name, id);
@@ -348,6 +369,7 @@ impl<'a> Snapshot<'a> {
             pod_count: 0,
             excluded: false,
         });
+        Some(id)
     }
 
     /// Binds `pod` to `node` in the aggregates; the lists already built are the caller's.

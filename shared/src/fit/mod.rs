@@ -20,7 +20,7 @@ mod index;
 mod labels;
 mod message;
 mod pod_lists;
-mod pod_scan;
+mod pod_records;
 mod quantity;
 mod ranking;
 pub mod reasons;
@@ -40,6 +40,7 @@ pub use filters::{
 pub use fragmentation::Fragmentation;
 pub use index::Snapshot;
 pub use message::{ParsedMessage, normalize_reason, parse_message};
+pub(crate) use pod_records::PodRecords;
 pub use quantity::{Quantity, QuantityError};
 pub use ranking::RankedNode;
 pub use requests::{

@@ -22,6 +22,7 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use serde::Serialize;
 
 use super::kind::Kind;
+use crate::fit::PodRecords;
 
 /// Where a state was read from: shown to the user and recorded in reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +58,8 @@ macro_rules! cluster_state {
             pub origin: Origin,
             /// When the state was observed; ages and staleness are measured from here.
             pub observed_at: Timestamp,
+            /// The pods as the fit engine reads them, when loading read them.
+            pub(crate) pod_records: Option<PodRecords>,
         }
 
         impl ClusterState {
@@ -68,6 +71,7 @@ macro_rules! cluster_state {
                     unavailable: Vec::new(),
                     origin,
                     observed_at,
+                    pod_records: None,
                 }
             }
 

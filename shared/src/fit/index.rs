@@ -4,9 +4,9 @@
 //!
 //! Building it walks the pods' records ([`PodRecords`]: the node a pod is bound to, whether it
 //! counts, whether it carries required anti-affinity, each node's summed requests), read while
-//! loading or, for lists not read so, on the spot; everything else is borrowed from the objects. The lists only some questions need (pods per
-//! namespace, per node, per claim, the host ports in use) are derived on first use
-//! ([`PodLists`]).
+//! loading or, for lists not read so, on the spot; everything else is borrowed from the objects.
+//! The lists only some questions need (pods per namespace, per node, per claim, the host ports
+//! in use) are derived on first use ([`PodLists`]).
 //!
 //! Like the scheduler cache, it holds the pods bound to a known node whose phase is neither
 //! `Succeeded` nor `Failed` (`newPodInformer` in `pkg/scheduler/scheduler.go`); terminating pods

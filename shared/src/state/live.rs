@@ -1,30 +1,23 @@
 //! Loading the kinds a plugin asks for from the API server: one paginated list per kind, all
-//! issued concurrently; a kind the user may not list is recorded as unavailable, not fatal.
+//! issued concurrently (paged: [`super::pager`]); a kind the user may not list is recorded as unavailable, not fatal.
 
 use std::{fmt::Debug, time::Instant};
 
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
-use kube::{
-    Api, Client, Resource, ResourceExt,
-    api::{ListParams, ObjectList},
-};
+use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::{
     cluster_state::{ClusterState, Origin, Stored, Unavailable},
     kind::Kind,
-    throttle::retry_throttled,
+    pager::list_all,
 };
 use crate::{
     Error,
     cli::{ApiContext, Connection, from_kube_error},
 };
-
-/// Items per page: few round trips (each costs the API server a fixed share: kubectl's 500 lists
-/// 20,000 pods about twice as slowly as 5,000 does), yet memory per answer stays bounded.
-const PAGE_SIZE: u32 = 5000;
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
@@ -203,16 +196,12 @@ async fn list_pages<T>(api: Api<T>) -> Result<Vec<T>, kube::Error>
 where
     T: Resource + Clone + DeserializeOwned + Debug,
 {
-    let mut items = Vec::new();
-    let mut params = ListParams::default().limit(PAGE_SIZE);
-    loop {
-        let page: ObjectList<T> = retry_throttled(|| api.list(&params)).await?;
-        items.extend(page.items.into_iter().map(slim));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(items),
-        }
-    }
+    let items = list_all(|params| {
+        let api = api.clone();
+        async move { api.list(&params).await }
+    })
+    .await?;
+    Ok(items.into_iter().map(slim).collect())
 }
 
 /// Secrets are listed as metadata only: their data is never needed, nor fetched.
@@ -222,20 +211,20 @@ async fn secret_metadata(client: Client, namespace: Option<&str>) -> Result<Stor
         Some(ns) => Api::<Secret>::namespaced(client, ns),
         None => Api::<Secret>::all(client),
     };
-    let mut secrets = Vec::new();
-    let mut params = ListParams::default().limit(PAGE_SIZE);
-    loop {
-        let page = retry_throttled(|| api.list_metadata(&params)).await?;
-        secrets.extend(page.items.into_iter().map(|meta| Secret {
-            metadata: meta.metadata,
-            ..Secret::default()
-        }));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => break,
-        }
-    }
-    store(secrets)
+    let metadata = list_all(|params| {
+        let api = api.clone();
+        async move { api.list_metadata(&params).await }
+    })
+    .await?;
+    store(
+        metadata
+            .into_iter()
+            .map(|meta| Secret {
+                metadata: meta.metadata,
+                ..Secret::default()
+            })
+            .collect(),
+    )
 }
 
 fn slim<T: Resource>(mut object: T) -> T {

@@ -6,6 +6,7 @@ mod events;
 mod kind;
 mod live;
 mod owners;
+mod pager;
 mod snapshot;
 mod throttle;
 

@@ -1,11 +1,11 @@
 //! What every plugin's `main` does around its own work: a runtime, Ctrl-C, loading state from
 //! the API or a snapshot, printing the report in the chosen format, and the exit code.
 
-use std::{future::Future, path::Path, process::ExitCode};
+use std::{future::Future, path::Path, process::ExitCode, sync::OnceLock};
 
 use crate::{
     Error,
-    cli::{self, Connection, KubectlFlags, OutputFormat},
+    cli::{self, ColorChoice, Connection, KubectlFlags, OutputFormat},
     completion,
     report::{Report, Styles, render_json, render_text, render_yaml},
     state::{ClusterState, Kind, LiveOptions, load_live, load_snapshot},
@@ -38,9 +38,15 @@ pub fn parse_args<A: clap::Parser>(plugin: &str) -> A {
         std::process::exit(completion::respond(invocation, plugin, command).into());
     }
     let command = with_completion_help(command, plugin);
-    let matches = command.get_matches_from(args);
+    let matches = command.get_matches_from(cli::expand_kubectl_verbosity(args));
+    if let Ok(Some(color)) = matches.try_get_one::<ColorChoice>("color") {
+        let _ = ERROR_COLOR.set(*color);
+    }
     A::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
 }
+
+/// The `--color` choice, kept for the error message printed after the plugin's work has failed.
+static ERROR_COLOR: OnceLock<ColorChoice> = OnceLock::new();
 
 /// Says in `--help` how to turn completion on, unless the plugin has its own closing text.
 fn with_completion_help(command: clap::Command, plugin: &str) -> clap::Command {
@@ -86,7 +92,8 @@ where
 }
 
 fn fail(err: &Error) -> ExitCode {
-    let styles = Styles::for_color(cli::use_color(crate::cli::ColorChoice::Auto));
+    let choice = ERROR_COLOR.get().copied().unwrap_or_default();
+    let styles = Styles::for_color(cli::use_color_on_stderr(choice));
     eprintln!("{} {err}", styles.error.style("error:"));
     ExitCode::from(err.exit_code())
 }

@@ -42,6 +42,12 @@ pub enum Error {
     #[error("the API server at {server} rejected the credentials (401 Unauthorized): {message}")]
     Unauthorized { server: String, message: String },
 
+    /// The kubeconfig user's credentials could not be obtained (exec plugin, token file, ...).
+    #[error(
+        "cannot get credentials for the API server at {server}: {reason}\n  hint: check the user in the kubeconfig (log in again if its credentials expired)"
+    )]
+    NoCredentials { server: String, reason: String },
+
     /// A permission is missing (HTTP 403); `verb` and `resource` name it.
     #[error("forbidden: {user} cannot {verb} {resource}{}\n  hint: this needs RBAC permission to {verb} {resource}", scope_suffix(.namespace))]
     Forbidden {
@@ -95,7 +101,7 @@ impl Error {
             | Error::NoCurrentContext { .. }
             | Error::ClientConfig(_) => exit_code::CONFIG,
             Error::Unreachable { .. } => exit_code::UNREACHABLE,
-            Error::Unauthorized { .. } => exit_code::UNAUTHORIZED,
+            Error::Unauthorized { .. } | Error::NoCredentials { .. } => exit_code::UNAUTHORIZED,
             Error::Forbidden { .. } => exit_code::FORBIDDEN,
             Error::NotFound { .. } => exit_code::NOT_FOUND,
             Error::BadSnapshot { .. } => exit_code::BAD_INPUT,

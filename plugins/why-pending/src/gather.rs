@@ -1,9 +1,12 @@
 //! Loading what the analysis needs in one concurrent round: pods and nodes cluster-wide (node
 //! usage counts every pod on a node), the rest from the namespace in scope.
 
+use k8s_openapi::api::core::v1::Pod;
+use kube::{Api, api::ListParams};
 use kube_runbook::{
     Error,
     app::Target,
+    cli::{ApiContext, from_kube_error},
     state::{ClusterState, Kind},
 };
 
@@ -62,6 +65,32 @@ pub async fn gather(
             });
         }
     }
+    if !state.has(Kind::Pod) {
+        pods_readable(target, namespace).await?;
+    }
     state.index_pods();
     Ok(state)
+}
+
+/// With no pod readable there is nothing to explain: name the missing permission (the list's
+/// own answer) rather than report the pod as not found.
+async fn pods_readable(target: &Target, namespace: Option<&str>) -> Result<(), Error> {
+    let Some(conn) = target.connection() else {
+        return Ok(());
+    };
+    let api: Api<Pod> = match namespace {
+        Some(ns) => Api::namespaced(conn.client.clone(), ns),
+        None => Api::all(conn.client.clone()),
+    };
+    let context = ApiContext {
+        server: conn.server.clone(),
+        verb: "list",
+        resource: "pods".to_string(),
+        namespace: namespace.map(str::to_string),
+        name: None,
+    };
+    match api.list(&ListParams::default().limit(1)).await {
+        Ok(_) => Ok(()),
+        Err(err) => Err(from_kube_error(err, &context)),
+    }
 }

@@ -1,6 +1,8 @@
 //! Turning kube errors into [`Error`]s that name what failed: the verb and resource for 403s,
 //! the server for connection failures, timeouts and 503/504 answers (the server is unavailable).
 
+use kube::client::AuthError;
+
 use crate::Error;
 
 /// What a request was trying to do, to explain its failure.
@@ -38,10 +40,13 @@ pub fn from_kube_error(err: kube::Error, ctx: &ApiContext) -> Error {
                 message: status.message.clone(),
             },
         },
-        other if is_transport(&other) => Error::Unreachable {
-            server: ctx.server.clone(),
-            reason: root_cause(&other),
+        kube::Error::Auth(auth) => credentials_failed(&auth, &ctx.server),
+        // The auth layer's failures reach us boxed as a service error.
+        kube::Error::Service(inner) => match inner.downcast::<AuthError>() {
+            Ok(auth) => credentials_failed(&auth, &ctx.server),
+            Err(inner) => unreachable_server(&kube::Error::Service(inner), ctx),
         },
+        other if is_transport(&other) => unreachable_server(&other, ctx),
         other => Error::Api {
             code: 0,
             message: root_cause(&other),
@@ -49,11 +54,39 @@ pub fn from_kube_error(err: kube::Error, ctx: &ApiContext) -> Error {
     }
 }
 
+fn unreachable_server(err: &kube::Error, ctx: &ApiContext) -> Error {
+    Error::Unreachable {
+        server: ctx.server.clone(),
+        reason: root_cause(err),
+    }
+}
+
+/// The kubeconfig user's credentials could not be obtained (an exec plugin or token file failed).
+pub(super) fn credentials_failed(err: &AuthError, server: &str) -> Error {
+    let reason = match err {
+        AuthError::AuthExecRun { cmd, out } => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let said = stderr.trim();
+            format!(
+                "the credential plugin `{cmd}` failed ({}){}",
+                out.status,
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {said}")
+                }
+            )
+        }
+        other => root_cause(other),
+    };
+    Error::NoCredentials {
+        server: server.to_string(),
+        reason,
+    }
+}
+
 fn is_transport(err: &kube::Error) -> bool {
-    matches!(
-        err,
-        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::Auth(_)
-    )
+    matches!(err, kube::Error::HyperError(_))
 }
 
 /// The innermost message of an error chain: "connection refused" rather than "ServiceError: ...".
@@ -148,6 +181,24 @@ mod tests {
             err.to_string()
                 .starts_with("forbidden: User \"viewer\" cannot list nodes at the cluster scope"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failing_credential_plugin_is_unauthorized_not_unreachable() {
+        let out = std::process::Command::new("sh")
+            .args(["-c", "echo 'token expired, run: cloud login' >&2; exit 1"])
+            .output()
+            .unwrap();
+        let auth = AuthError::AuthExecRun {
+            cmd: "cloud-auth".into(),
+            out: Box::new(out),
+        };
+        let err = from_kube_error(kube::Error::Service(Box::new(auth)), &ctx());
+        assert_eq!(err.exit_code(), crate::exit_code::UNAUTHORIZED);
+        assert_eq!(
+            err.to_string().lines().next().unwrap(),
+            "cannot get credentials for the API server at https://127.0.0.1:6443: the credential plugin `cloud-auth` failed (exit status: 1): token expired, run: cloud login"
         );
     }
 

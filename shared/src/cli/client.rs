@@ -14,8 +14,10 @@ use kube::{
 };
 
 use super::{
+    api_error::credentials_failed,
     flags::KubectlFlags,
     kubeconfig::{KubeconfigSource, resolve_kubeconfig},
+    overrides::apply_overrides,
     timeout::parse_request_timeout,
 };
 use crate::{Error, error::nearest_names};
@@ -64,6 +66,7 @@ pub async fn connect(flags: &KubectlFlags) -> Result<Connection, Error> {
             (config, Some(context))
         }
     };
+    apply_overrides(&mut config, flags)?;
     config.connect_timeout = timeout;
     config.read_timeout = timeout;
     config.write_timeout = timeout;
@@ -77,7 +80,10 @@ pub async fn connect(flags: &KubectlFlags) -> Result<Connection, Error> {
         .to_string()
         .trim_end_matches('/')
         .to_string();
-    let client = Client::try_from(config).map_err(|e| Error::ClientConfig(e.to_string()))?;
+    let client = Client::try_from(config).map_err(|err| match err {
+        kube::Error::Auth(auth) => credentials_failed(&auth, &server),
+        other => Error::ClientConfig(other.to_string()),
+    })?;
     Ok(Connection {
         client,
         namespace,

@@ -43,6 +43,40 @@ pub struct KubectlFlags {
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
 
+    /// The address of the API server (overrides the kubeconfig's).
+    #[arg(short = 's', long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// A bearer token to authenticate with (instead of the kubeconfig user's credentials).
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Do not check the API server's certificate (insecure).
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Act as this user (impersonation, as `kubectl --as`).
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub impersonate: Option<String>,
+
+    /// Act as a member of this group (repeatable; needs --as).
+    #[arg(
+        long = "as-group",
+        global = true,
+        value_name = "GROUP",
+        requires = "impersonate"
+    )]
+    pub impersonate_groups: Vec<String>,
+
+    /// Act with this UID (needs --as).
+    #[arg(
+        long = "as-uid",
+        global = true,
+        value_name = "UID",
+        requires = "impersonate"
+    )]
+    pub impersonate_uid: Option<String>,
+
     /// The namespace (default: the context's namespace, then "default").
     #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
@@ -67,7 +101,7 @@ pub struct KubectlFlags {
     #[arg(long, global = true, value_enum, default_value_t)]
     pub color: ColorChoice,
 
-    /// More detail: -v shows the API requests made, -vv also their timings.
+    /// More detail: -v shows the API requests made, -vv also their timings (kubectl's -v=N works).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

@@ -198,6 +198,10 @@ fn kubectl_flags(typed: &Typed) -> KubectlFlags {
         context: value("context"),
         cluster: value("cluster"),
         user: value("user"),
+        server: value("server"),
+        token: value("token"),
+        insecure_skip_tls_verify: typed.has_flag("insecure_skip_tls_verify"),
+        impersonate: value("impersonate"),
         namespace: value("namespace"),
         all_namespaces: typed.has_flag("all_namespaces"),
         request_timeout: value("request_timeout").unwrap_or_else(|| LOOKUP_TIMEOUT.into()),
@@ -321,6 +325,24 @@ mod tests {
         assert_eq!(found.flags.context.as_deref(), Some("prod"));
         assert_eq!(found.flags.kubeconfig.as_deref(), Some("/k"));
         assert_eq!(found.flags.request_timeout, LOOKUP_TIMEOUT);
+        let found = lookup(plan_for(
+            "x",
+            &[
+                "-s",
+                "https://h:6443",
+                "--token",
+                "t",
+                "--as",
+                "alice",
+                "--insecure-skip-tls-verify",
+                "-n",
+                "",
+            ],
+        ));
+        assert_eq!(found.flags.server.as_deref(), Some("https://h:6443"));
+        assert_eq!(found.flags.token.as_deref(), Some("t"));
+        assert_eq!(found.flags.impersonate.as_deref(), Some("alice"));
+        assert!(found.flags.insecure_skip_tls_verify);
         let found = lookup(plan_for("x", &["--context=st"]));
         assert_eq!(found.source, Source::Kubeconfig(KubeconfigEntry::Context));
         assert_eq!(

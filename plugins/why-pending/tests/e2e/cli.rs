@@ -7,10 +7,12 @@ use kube_runbooks_harness::{ControlPlane, FakeNode, RunCommand, RunOutput, TestN
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-const WHY_PENDING: &str = env!("CARGO_BIN_EXE_kubectl-why_pending");
+use crate::kubeconfigs::token_kubeconfig;
+
+pub(crate) const WHY_PENDING: &str = env!("CARGO_BIN_EXE_kubectl-why_pending");
 
 /// One small node for this module's pods, created once.
-async fn cluster() -> &'static ControlPlane {
+pub(crate) async fn cluster() -> &'static ControlPlane {
     static NODE: OnceCell<()> = OnceCell::const_new();
     let cp = ControlPlane::shared().await;
     NODE.get_or_init(|| async {
@@ -21,17 +23,17 @@ async fn cluster() -> &'static ControlPlane {
     cp
 }
 
-async fn run(cp: &ControlPlane, args: &[&str]) -> RunOutput {
+pub(crate) async fn run(cp: &ControlPlane, args: &[&str]) -> RunOutput {
     RunCommand::new(cp, Path::new(WHY_PENDING), args)
         .output()
         .await
 }
 
-fn json(out: &RunOutput) -> Value {
+pub(crate) fn json(out: &RunOutput) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}"))
 }
 
-fn codes(report: &Value) -> Vec<String> {
+pub(crate) fn codes(report: &Value) -> Vec<String> {
     report["findings"]
         .as_array()
         .into_iter()
@@ -40,7 +42,7 @@ fn codes(report: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn pending_pod(ns: &TestNamespace, name: &str) {
+pub(crate) async fn pending_pod(ns: &TestNamespace, name: &str) {
     ns.apply_yaml(&format!(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers: [{{name: c, image: x, resources: {{requests: {{cpu: '500'}}}}}}]\n"
     ))
@@ -136,7 +138,7 @@ async fn bad_input_gets_clear_errors_and_documented_codes() {
     assert_eq!(bad_type.code, Some(2), "{bad_type}");
 
     let unreachable = RunCommand::new(cp, Path::new(WHY_PENDING), &["--request-timeout", "3s"])
-        .kubeconfig(&write_kubeconfig(cp, "https://127.0.0.1:1"))
+        .kubeconfig(&token_kubeconfig(cp, "https://127.0.0.1:1"))
         .output()
         .await;
     assert_eq!(unreachable.code, Some(4), "{unreachable}");
@@ -155,17 +157,6 @@ async fn bad_input_gets_clear_errors_and_documented_codes() {
     assert_eq!(missing.code, Some(3), "{missing}");
     assert!(missing.stderr.contains("no kubeconfig"), "{missing}");
     assert!(!missing.stderr.contains("panicked"), "{missing}");
-}
-
-fn write_kubeconfig(cp: &ControlPlane, server: &str) -> std::path::PathBuf {
-    let path = cp
-        .work_dir()
-        .join(format!("kubeconfig-{}", server.replace([':', '/'], "_")));
-    let text = format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster: {{server: '{server}', insecure-skip-tls-verify: true}}\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: nothing}}\n"
-    );
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    path
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,26 +210,7 @@ async fn a_snapshot_gives_the_same_answer_as_the_live_cluster() {
     std::fs::write(&file, &dump.stdout)
         .unwrap_or_else(|e| panic!("cannot write the snapshot: {e}"));
 
-    let live = json(&run(cp, &["huge", "-n", ns.name(), "-o", "json"]).await);
-    let offline_out = run(
-        cp,
-        &[
-            "huge",
-            "-n",
-            ns.name(),
-            "-o",
-            "json",
-            "--snapshot",
-            &file.display().to_string(),
-        ],
-    )
-    .await;
-    assert_eq!(offline_out.code, Some(1), "{offline_out}");
-    let offline = json(&offline_out);
-    assert_eq!(codes(&live), codes(&offline));
-    let view = |r: &Value| r["findings"][0]["details"]["fit"]["schedulerView"]["histogram"].clone();
-    assert_eq!(view(&live), view(&offline), "the same node-by-node verdict");
-    assert_eq!(offline["source"]["type"], "snapshot");
+    assert_snapshot_agrees(cp, &ns, "huge", &file).await;
 
     let broken = cp.work_dir().join("broken-snapshot.json");
     std::fs::write(&broken, "{\"kind\": \"PodList\", \"items\": [")
@@ -246,6 +218,28 @@ async fn a_snapshot_gives_the_same_answer_as_the_live_cluster() {
     let bad = run(cp, &["--snapshot", &broken.display().to_string()]).await;
     assert_eq!(bad.code, Some(8), "{bad}");
     assert!(bad.stderr.contains("cannot load snapshot"), "{bad}");
+}
+
+/// Asserts that `pod` is explained from the `snapshot` as from the live cluster.
+pub(crate) async fn assert_snapshot_agrees(
+    cp: &ControlPlane,
+    ns: &TestNamespace,
+    pod: &str,
+    snapshot: &Path,
+) {
+    let live = json(&run(cp, &[pod, "-n", ns.name(), "-o", "json"]).await);
+    let snapshot = snapshot.display().to_string();
+    let offline_out = run(
+        cp,
+        &[pod, "-n", ns.name(), "-o", "json", "--snapshot", &snapshot],
+    )
+    .await;
+    assert_eq!(offline_out.code, Some(1), "{offline_out}");
+    let offline = json(&offline_out);
+    assert_eq!(codes(&live), codes(&offline), "{offline_out}");
+    let view = |r: &Value| r["findings"][0]["details"]["fit"]["schedulerView"]["histogram"].clone();
+    assert_eq!(view(&live), view(&offline), "the same node-by-node verdict");
+    assert_eq!(offline["source"]["type"], "snapshot");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! Whether a pod's node can still finish its deletion: gone, not reporting (Ready Unknown or
-//! False, stale lease), already declared out of service, or healthy.
+//! False, stale lease), already declared out of service, reporting NotReady while its kubelet is
+//! alive, or healthy.
 
 use k8s_openapi::{
     api::core::v1::{Node, NodeCondition},
@@ -24,8 +25,38 @@ pub enum NodeHealth<'a> {
     /// The Node object does not exist.
     Missing,
     Ready,
+    /// Ready=False while the kubelet renews its lease: alive, but its runtime, network or PLEG fails.
+    NotReady(AliveNode<'a>),
     /// The kubelet is not reporting, or reports the node not ready.
     Lost(LostNode<'a>),
+}
+
+/// A node that reports NotReady through a kubelet that still renews its lease.
+#[derive(Debug, Clone)]
+pub struct AliveNode<'a> {
+    pub name: &'a str,
+    pub ready: &'a NodeCondition,
+    /// When the lease was last renewed, and its duration in seconds.
+    pub lease: (Timestamp, i32),
+}
+
+impl AliveNode<'_> {
+    /// The Ready condition's reason and first message line: "KubeletNotReady: PLEG is not healthy".
+    pub fn not_ready_because(&self) -> String {
+        let reason = self.ready.reason.as_deref().unwrap_or("no reason given");
+        match self.ready.message.as_deref().and_then(|m| m.lines().next()) {
+            Some(message) => format!("{reason}: {}", message.trim()),
+            None => reason.to_string(),
+        }
+    }
+
+    /// The facts: the Ready condition and the fresh lease.
+    pub fn evidence(&self, now: Timestamp) -> Vec<(String, Source)> {
+        vec![
+            ready_fact(self.name, self.ready, now),
+            lease_fact(self.name, self.lease, now),
+        ]
+    }
 }
 
 /// A node whose kubelet cannot be relied on to finish deletions.
@@ -67,37 +98,10 @@ impl LostNode<'_> {
         let node_ref = ObjectRef::cluster("Node", self.name());
         let mut facts = Vec::new();
         if let Some(ready) = self.ready {
-            let since = ready
-                .last_transition_time
-                .as_ref()
-                .map(|t| format!(" since {}", ago(t.0, now)))
-                .unwrap_or_default();
-            let message = ready
-                .message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
-            facts.push((
-                format!("Ready={}{since}{message}", ready.status),
-                Source::Condition {
-                    object: node_ref.clone(),
-                    condition_type: "Ready".into(),
-                    status: ready.status.clone(),
-                    reason: ready.reason.clone(),
-                },
-            ));
+            facts.push(ready_fact(self.name(), ready, now));
         }
-        if let Some((renewed, duration)) = self.lease {
-            facts.push((
-                format!(
-                    "its kubelet lease was last renewed {} (lease duration {duration}s)",
-                    ago(renewed, now)
-                ),
-                Source::Field {
-                    object: ObjectRef::namespaced("Lease", "kube-node-lease", self.name()),
-                    path: "spec.renewTime".into(),
-                },
-            ));
+        if let Some(lease) = self.lease {
+            facts.push(lease_fact(self.name(), lease, now));
         }
         for taint in self
             .node
@@ -141,6 +145,51 @@ impl LostNode<'_> {
     }
 }
 
+/// "Ready=False since 5m ago (KubeletNotReady): PLEG is not healthy", sourced to the condition.
+fn ready_fact(node: &str, ready: &NodeCondition, now: Timestamp) -> (String, Source) {
+    let since = ready
+        .last_transition_time
+        .as_ref()
+        .map(|t| format!(" since {}", ago(t.0, now)))
+        .unwrap_or_default();
+    let reason = match (ready.status.as_str(), ready.reason.as_deref()) {
+        ("False", Some(reason)) => format!(" ({reason})"),
+        _ => String::new(),
+    };
+    let message = ready
+        .message
+        .as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    (
+        format!("Ready={}{since}{reason}{message}", ready.status),
+        Source::Condition {
+            object: ObjectRef::cluster("Node", node),
+            condition_type: "Ready".into(),
+            status: ready.status.clone(),
+            reason: ready.reason.clone(),
+        },
+    )
+}
+
+/// "its kubelet lease was last renewed 5s ago (lease duration 40s)", sourced to the Lease.
+fn lease_fact(
+    node: &str,
+    (renewed, duration): (Timestamp, i32),
+    now: Timestamp,
+) -> (String, Source) {
+    (
+        format!(
+            "its kubelet lease was last renewed {} (lease duration {duration}s)",
+            ago(renewed, now)
+        ),
+        Source::Field {
+            object: ObjectRef::namespaced("Lease", "kube-node-lease", node),
+            path: "spec.renewTime".into(),
+        },
+    )
+}
+
 /// The health of node `name`.
 pub fn node_health<'a>(inventory: &'a Inventory, name: &str) -> NodeHealth<'a> {
     if !inventory.state.has(Kind::Node) {
@@ -179,8 +228,15 @@ pub fn node_health<'a>(inventory: &'a Inventory, name: &str) -> NodeHealth<'a> {
             .checked_add(SignedDuration::from_secs(i64::from(duration)))
             .is_ok_and(|expiry| expiry < inventory.observed_at())
     });
-    match ready {
-        Some(condition) if condition.status == "True" && !lease_stale => NodeHealth::Ready,
+    match (ready, lease) {
+        (Some(condition), _) if condition.status == "True" && !lease_stale => NodeHealth::Ready,
+        (Some(condition), Some(lease)) if condition.status == "False" && !lease_stale => {
+            NodeHealth::NotReady(AliveNode {
+                name: node.metadata.name.as_deref().unwrap_or_default(),
+                ready: condition,
+                lease,
+            })
+        }
         _ => NodeHealth::Lost(LostNode {
             node,
             ready,
@@ -255,6 +311,31 @@ mod tests {
             .unwrap(),
         );
         assert!(matches!(node_health(&inv, "stale"), NodeHealth::Lost(_)));
+    }
+
+    #[test]
+    fn not_ready_is_alive_only_while_the_lease_is_fresh() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        for (name, renewed) in [("alive", "00:09:55"), ("dead", "00:01:00")] {
+            inv.state
+                .nodes
+                .push(node(name, "False", "2026-01-01T00:00:00Z"));
+            inv.state.leases.push(
+                serde_json::from_value(json!({
+                    "metadata": {"name": name, "namespace": "kube-node-lease"},
+                    "spec": {"renewTime": format!("2026-01-01T{renewed}.000000Z"), "leaseDurationSeconds": 40},
+                }))
+                .unwrap(),
+            );
+        }
+        let NodeHealth::NotReady(alive) = node_health(&inv, "alive") else {
+            panic!("expected a NotReady node with a live kubelet");
+        };
+        assert_eq!(
+            alive.not_ready_because(),
+            "KubeletNotReady: container runtime network not ready"
+        );
+        assert!(matches!(node_health(&inv, "dead"), NodeHealth::Lost(_)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use kube_runbook::{
 use super::{
     Ctx, Diagnosis,
     cause::{Cause, ago, elapsed, for_how_long},
-    node::{LostNode, NodeHealth, node_health},
+    node::{AliveNode, LostNode, NodeHealth, node_health},
     terminating::{Deletion, terminating_finding, timing_details},
 };
 use crate::{
@@ -82,7 +82,14 @@ pub fn analyse(ctx: &Ctx, subject: &MetaObject, out: &mut Diagnosis) {
                 }
             }))
         }
-        NodeHealth::Ready => out.add(kubelet_not_finishing(ctx, subject, pod, node_name)),
+        NodeHealth::Ready => out.add(kubelet_not_finishing(ctx, subject, pod, node_name, None)),
+        NodeHealth::NotReady(alive) => out.add(kubelet_not_finishing(
+            ctx,
+            subject,
+            pod,
+            node_name,
+            Some(&alive),
+        )),
         NodeHealth::Unchecked(reason) => out.add(node_unchecked(ctx, subject, pod, &reason)),
     }
 }
@@ -282,7 +289,14 @@ fn phase_unknown(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: Option<&str>)
     Cause::new(finding).step(force_delete_step(ctx, subject, pod, node))
 }
 
-fn kubelet_not_finishing(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: &str) -> Cause {
+/// The kubelet is alive (the node Ready, or NotReady with a fresh lease) but has not finished.
+fn kubelet_not_finishing(
+    ctx: &Ctx,
+    subject: &MetaObject,
+    pod: &Pod,
+    node: &str,
+    not_ready: Option<&AliveNode>,
+) -> Cause {
     let events = ctx.inv.state.events_for(
         "Pod",
         subject.namespace(),
@@ -297,12 +311,19 @@ fn kubelet_not_finishing(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: &str)
             TEARDOWN_REASONS.contains(&reason) || TEARDOWN_WORDS.iter().any(|w| message.contains(w))
         })
         .collect();
-    let cause = match teardown.first().and_then(|e| e.message.as_deref()) {
-        Some(message) => format!(
+    let cause = match (
+        teardown.first().and_then(|e| e.message.as_deref()),
+        not_ready,
+    ) {
+        (Some(message), _) => format!(
             "node {node} is up but its kubelet cannot finish: {}",
             first_line(message)
         ),
-        None => format!("node {node} is up but its kubelet has not finished the deletion"),
+        (None, Some(alive)) => format!(
+            "node {node} is NotReady ({}) while its kubelet is alive: it cannot finish the deletion",
+            alive.not_ready_because()
+        ),
+        (None, None) => format!("node {node} is up but its kubelet has not finished the deletion"),
     };
     let mut finding = terminating_finding(
         subject,
@@ -311,11 +332,19 @@ fn kubelet_not_finishing(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: &str)
         "pod-kubelet-not-finishing",
         &cause,
     )
-    .explain(
-        "The node reports Ready, so its kubelet is alive, yet it has not confirmed the containers stopped. \
+    .explain(match not_ready {
+        None => "The node reports Ready, so its kubelet is alive, yet it has not confirmed the containers stopped. \
          Usually a volume cannot be unmounted (still busy, a hung network filesystem, a CSI driver down on \
          the node) or the container runtime cannot kill a container.",
-    );
+        Some(_) => "The node reports NotReady, yet its kubelet renews its lease: the kubelet is alive but cannot \
+         confirm the containers stopped. Usually the container runtime, the network plugin (CNI) or the pod \
+         lifecycle event generator (PLEG) is failing on the node. The machine is not shut down, so the \
+         out-of-service taint and deleting the Node object do not apply: fix the node, and the kubelet \
+         finishes the deletion.",
+    });
+    for (fact, source) in not_ready.iter().flat_map(|alive| alive.evidence(ctx.now())) {
+        finding = finding.evidence(format!("node {node}: {fact}"), source);
+    }
     for event in &teardown {
         finding = finding.evidence(
             event.message.as_deref().map(first_line).unwrap_or_default(),
@@ -327,17 +356,32 @@ fn kubelet_not_finishing(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: &str)
             },
         );
     }
-    if teardown.is_empty() {
+    if teardown.is_empty() && not_ready.is_none() {
         finding = finding.evidence(
             "no event explains it (events expire after an hour)",
             Source::Computed,
         );
     }
+    let look = match not_ready {
+        None => Remedy::command(
+            format!(
+                "Find what the kubelet on {node} is stuck on: the unmount or kill that fails, in its log"
+            ),
+            format!(
+                "kubectl describe pod {} -n {}",
+                subject.name(),
+                subject.namespace().unwrap_or_default()
+            ),
+        ),
+        Some(_) => Remedy::command(
+            format!(
+                "Bring node {node} back to Ready: fix the container runtime, network plugin or PLEG its Ready condition names (see its kubelet log)"
+            ),
+            format!("kubectl describe node {node}"),
+        ),
+    };
     Cause::new(finding)
-        .advice(Remedy::command(
-            format!("Find what the kubelet on {node} is stuck on: the unmount or kill that fails, in its log"),
-            format!("kubectl describe pod {} -n {}", subject.name(), subject.namespace().unwrap_or_default()),
-        ))
+        .advice(look)
         .step(force_delete_step(ctx, subject, pod, node))
 }
 
@@ -655,6 +699,45 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn not_ready_with_a_fresh_lease_is_a_kubelet_not_finishing_not_a_lost_node() {
+        let mut inv = inventory(NOW);
+        inv.state.nodes.push(from(json!({
+            "metadata": {"name": "n1", "uid": "uid-n1", "resourceVersion": "10"},
+            "status": {"conditions": [{
+                "type": "Ready", "status": "False", "reason": "KubeletNotReady",
+                "message": "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady",
+                "lastTransitionTime": "2026-01-01T00:02:00Z", "lastHeartbeatTime": "2026-01-01T00:09:50Z",
+            }]},
+        })));
+        inv.state.leases.push(from(json!({
+            "metadata": {"name": "n1", "namespace": "kube-node-lease"},
+            "spec": {"renewTime": "2026-01-01T00:09:55.000000Z", "leaseDurationSeconds": 40},
+        })));
+        add(&mut inv, pod("stuck", "n1", json!({})));
+        let d = diagnose(&inv, &subject(&inv, "stuck"));
+        assert_eq!(d.findings.len(), 1, "{:#?}", d.findings);
+        let finding = &d.findings[0];
+        assert_eq!(finding.code, "pod-kubelet-not-finishing");
+        assert!(finding.title.ends_with(
+            "node n1 is NotReady (KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady) while its kubelet is alive: it cannot finish the deletion"
+        ), "{}", finding.title);
+        assert_eq!(
+            finding.evidence[0].fact,
+            "node n1: Ready=False since 8m ago (KubeletNotReady): container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady"
+        );
+        assert_eq!(
+            finding.evidence[1].fact,
+            "node n1: its kubelet lease was last renewed 5s ago (lease duration 40s)"
+        );
+        let keys: Vec<String> = d.ladder().iter().map(Step::key).collect();
+        assert_eq!(
+            keys,
+            vec!["force-delete Pod shop/stuck"],
+            "neither the out-of-service taint nor deleting the Node fits a machine that runs"
+        );
     }
 
     #[test]

@@ -54,15 +54,15 @@ where
 
 /// A node whose Ready condition has `status` since `since`.
 pub fn node(name: &str, status: &str, since: &str) -> Node {
-    let message = match status {
-        "Unknown" => "Kubelet stopped posting node status.",
-        "True" => "kubelet is posting ready status",
-        _ => "container runtime network not ready",
+    let (reason, message) = match status {
+        "Unknown" => ("NodeStatusUnknown", "Kubelet stopped posting node status."),
+        "True" => ("KubeletReady", "kubelet is posting ready status"),
+        _ => ("KubeletNotReady", "container runtime network not ready"),
     };
     from(json!({
         "metadata": {"name": name, "uid": format!("uid-{name}"), "resourceVersion": "10"},
         "status": {"conditions": [{
-            "type": "Ready", "status": status, "reason": "NodeStatusUnknown",
+            "type": "Ready", "status": status, "reason": reason,
             "message": message, "lastTransitionTime": since, "lastHeartbeatTime": since,
         }]},
     }))

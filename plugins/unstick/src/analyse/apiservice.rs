@@ -65,14 +65,6 @@ pub fn explain(inventory: &Inventory, group_version: &str, error: &str) -> ApiOu
             },
         ));
     }
-    outage.steps.push(Step::new(
-        Rung::FixCause,
-        Action::Delete(MetaObject::of_kind(Kind::ApiService, &api.metadata)),
-        "a stale APIService: without it discovery succeeds again and deletions can finish",
-        format!(
-            "the API {group_version} disappears for every client until the APIService is recreated (e.g. by reinstalling its add-on)"
-        ),
-    ));
     let Some(service) = api.spec.as_ref().and_then(|s| s.service.as_ref()) else {
         outage.summary =
             format!("APIService {name} is served by the API server itself and still fails");
@@ -80,21 +72,59 @@ pub fn explain(inventory: &Inventory, group_version: &str, error: &str) -> ApiOu
     };
     let svc_ns = service.namespace.as_deref().unwrap_or("default");
     let svc_name = service.name.as_deref().unwrap_or_default();
-    let backend = backend_summary(
+    let (backend, why_down) = backend_summary(
         inventory.backends.get(svc_ns),
         svc_ns,
         svc_name,
         &mut outage,
     );
-    outage.summary = format!("APIService {name}: {backend}");
+    outage.summary = format!("APIService {name}: {why_down}");
+    let api_object = MetaObject::of_kind(Kind::ApiService, &api.metadata);
+    let delete = match backend {
+        Backend::Gone => Step::new(
+            Rung::FixCause,
+            Action::Delete(api_object),
+            "a stale APIService (its backend is gone): without it discovery succeeds again and deletions can finish",
+            format!(
+                "the API {group_version} disappears for every client until the APIService is recreated (e.g. by reinstalling its add-on)"
+            ),
+        ),
+        Backend::Down => Step::new(
+            Rung::FixCause,
+            Action::Delete(api_object),
+            format!(
+                "disables the API {group_version}: discovery succeeds again and deletions can finish"
+            ),
+            format!(
+                "disables {group_version} while its backend {svc_ns}/{svc_name} is still installed: every client loses the API until the APIService is recreated"
+            ),
+        ),
+    };
+    outage.steps.push(delete);
+    let bring_back = match backend {
+        Backend::Gone => format!(
+            "If {group_version} is still wanted, bring its backend back; the deletion then finishes by itself"
+        ),
+        Backend::Down => format!(
+            "Bring the backend of {group_version} back (the safe fix): the deletion then finishes by itself"
+        ),
+    };
     outage.advice.insert(
         0,
         Remedy::command(
-            format!("If {group_version} is still wanted, bring its backend back; the deletion then finishes by itself"),
+            bring_back,
             format!("kubectl get apiservice {name} -o yaml; kubectl -n {svc_ns} get service,endpointslices,pods"),
         ),
     );
     outage
+}
+
+/// Whether an APIService's backend is gone (the APIService is stale) or installed but down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Gone,
+    /// Installed but not serving, or not readable: deleting the APIService disables a live API.
+    Down,
 }
 
 fn available_condition(
@@ -108,15 +138,18 @@ fn available_condition(
         .find(|c| c.type_ == "Available")
 }
 
-/// Follows the Service to its endpoints and pods; returns the one-line reason.
+/// Follows the Service to its endpoints and pods; returns what is left of it and the one-line reason.
 fn backend_summary(
     backend: Option<&ClusterState>,
     namespace: &str,
     name: &str,
     outage: &mut ApiOutage,
-) -> String {
+) -> (Backend, String) {
     let Some(state) = backend.filter(|s| s.has(Kind::Service)) else {
-        return format!("service {namespace}/{name} could not be read");
+        return (
+            Backend::Down,
+            format!("service {namespace}/{name} could not be read"),
+        );
     };
     let svc_ref = ObjectRef::namespaced("Service", namespace, name);
     let Some(service) = state.services.iter().find(|s| {
@@ -127,7 +160,10 @@ fn backend_summary(
             format!("service {namespace}/{name} does not exist"),
             Source::Object { object: svc_ref },
         ));
-        return format!("its service {namespace}/{name} does not exist");
+        return (
+            Backend::Gone,
+            format!("its service {namespace}/{name} does not exist"),
+        );
     };
     let ready = ready_endpoints(state, namespace, name);
     outage.evidence.push((
@@ -137,8 +173,11 @@ fn backend_summary(
         },
     ));
     if ready > 0 {
-        return format!(
-            "service {namespace}/{name} has {ready} ready endpoint(s), yet the API server cannot use them (TLS, port or network)"
+        return (
+            Backend::Down,
+            format!(
+                "service {namespace}/{name} has {ready} ready endpoint(s), yet the API server cannot use them (TLS, port or network)"
+            ),
         );
     }
     let selector = service
@@ -147,7 +186,10 @@ fn backend_summary(
         .and_then(|s| s.selector.clone())
         .unwrap_or_default();
     if selector.is_empty() {
-        return format!("service {namespace}/{name} has no selector and no ready endpoint");
+        return (
+            Backend::Down,
+            format!("service {namespace}/{name} has no selector and no ready endpoint"),
+        );
     }
     let selector_text = selector
         .iter()
@@ -187,17 +229,20 @@ fn backend_summary(
                 ),
             ));
         }
-        let why = if creators.is_empty() {
-            format!("and no Deployment in {namespace} creates such pods")
+        let (backend, why) = if creators.is_empty() {
+            (
+                Backend::Gone,
+                format!("and no Deployment in {namespace} creates such pods"),
+            )
         } else {
-            creators
-                .iter()
-                .map(|(fact, _)| fact.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
+            let facts: Vec<String> = creators.iter().map(|(fact, _)| fact.clone()).collect();
+            (Backend::Down, facts.join("; "))
         };
-        return format!(
-            "service {namespace}/{name} has no ready endpoint: no pod matches {selector_text} ({why})"
+        return (
+            backend,
+            format!(
+                "service {namespace}/{name} has no ready endpoint: no pod matches {selector_text} ({why})"
+            ),
         );
     }
     let described: Vec<String> = pods.iter().map(|p| describe_pod(p)).collect();
@@ -213,9 +258,12 @@ fn backend_summary(
             },
         ));
     }
-    format!(
-        "service {namespace}/{name} has no ready endpoint: {}",
-        described.join("; ")
+    (
+        Backend::Down,
+        format!(
+            "service {namespace}/{name} has no ready endpoint: {}",
+            described.join("; ")
+        ),
     )
 }
 
@@ -298,7 +346,7 @@ mod tests {
         api::{apps::v1::Deployment, core::v1::Service},
         jiff::Timestamp,
     };
-    use kube_runbook::state::Origin;
+    use kube_runbook::{report::Risk, state::Origin};
     use serde_json::json;
 
     use super::*;
@@ -364,6 +412,78 @@ mod tests {
             outage.summary,
             "APIService v1beta1.metrics.k8s.io: its service kube-system/metrics-server does not exist"
         );
+    }
+
+    #[test]
+    fn a_missing_service_makes_the_apiservice_stale() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.api_services.push(api_service());
+        inv.backends
+            .insert("kube-system".into(), backend(Vec::new(), Vec::new()));
+        let outage = explain(&inv, "metrics.k8s.io/v1beta1", "boom");
+        assert_eq!(outage.steps.len(), 1);
+        assert!(
+            outage.steps[0].why.starts_with("a stale APIService"),
+            "{}",
+            outage.steps[0].why
+        );
+    }
+
+    #[test]
+    fn an_installed_backend_that_is_down_is_brought_back_not_called_stale() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.api_services.push(api_service());
+        let mut state = backend(
+            vec![from(
+                json!({"metadata": {"name": "metrics-server", "namespace": "kube-system"},
+                             "spec": {"selector": {"k8s-app": "metrics-server"}}}),
+            )],
+            Vec::new(),
+        );
+        state.insert_all([from::<Pod>(json!({
+            "metadata": {"name": "metrics-server-abc", "namespace": "kube-system", "labels": {"k8s-app": "metrics-server"}},
+            "spec": {"nodeName": "n1", "containers": []},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "m", "image": "m", "imageID": "", "ready": false,
+                        "restartCount": 9, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]},
+        }))]);
+        inv.backends.insert("kube-system".into(), state);
+        let outage = explain(&inv, "metrics.k8s.io/v1beta1", "boom");
+        assert_eq!(
+            outage.advice[0].description,
+            "Bring the backend of metrics.k8s.io/v1beta1 back (the safe fix): the deletion then finishes by itself"
+        );
+        let delete = &outage.steps[0];
+        assert_eq!(delete.key(), "delete APIService v1beta1.metrics.k8s.io");
+        assert!(
+            !delete.description().contains("stale"),
+            "{}",
+            delete.description()
+        );
+        assert_eq!(
+            delete.why,
+            "disables the API metrics.k8s.io/v1beta1: discovery succeeds again and deletions can finish"
+        );
+        assert_eq!(
+            delete.danger,
+            "disables metrics.k8s.io/v1beta1 while its backend kube-system/metrics-server is still installed: every client loses the API until the APIService is recreated"
+        );
+        assert!(matches!(delete.remedy().risk, Risk::Dangerous { .. }));
+    }
+
+    #[test]
+    fn a_local_apiservice_is_never_offered_for_deletion() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.api_services.push(from(json!({
+            "metadata": {"name": "v1.apps", "uid": "u-apps"},
+            "spec": {"group": "apps", "version": "v1", "groupPriorityMinimum": 17800, "versionPriority": 15},
+            "status": {"conditions": [{"type": "Available", "status": "False", "reason": "Local"}]},
+        })));
+        let outage = explain(&inv, "apps/v1", "boom");
+        assert_eq!(
+            outage.summary,
+            "APIService v1.apps is served by the API server itself and still fails"
+        );
+        assert!(outage.steps.is_empty(), "{:?}", outage.steps);
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn protection(ctx: &Ctx, subject: &MetaObject, index: usize, out: &mut Diagn
     let users: Vec<&Pod> = ctx
         .inv
         .pods_in(namespace)
-        .filter(|pod| uses_claim(pod, claim) && is_scheduled(pod))
+        .filter(|pod| uses_claim(pod, subject) && is_scheduled(pod))
         .collect();
     if users.is_empty() {
         let finding = terminating_finding(
@@ -212,17 +212,32 @@ fn release_step(ctx: &Ctx, pod: &Pod, pod_object: &MetaObject, claim: &str) -> S
     }
 }
 
-fn uses_claim(pod: &Pod, claim: &str) -> bool {
+/// Whether `pod` holds `claim` as the pvc-protection controller sees it: a persistentVolumeClaim
+/// volume always; a generic ephemeral volume only if the claim is the pod's own and the pod is
+/// not shut down.
+fn uses_claim(pod: &Pod, claim: &MetaObject) -> bool {
     let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
+    let owned_by_pod = controller_of(&claim.meta).is_some_and(|owner| {
+        owner.kind == "Pod" && Some(owner.uid.as_str()) == pod.metadata.uid.as_deref()
+    });
     pod.spec
         .iter()
         .flat_map(|s| s.volumes.iter().flatten())
         .any(|v| {
             v.persistent_volume_claim
                 .as_ref()
-                .is_some_and(|c| c.claim_name == claim)
-                || (v.ephemeral.is_some() && format!("{pod_name}-{}", v.name) == claim)
+                .is_some_and(|c| c.claim_name == claim.name())
+                || (v.ephemeral.is_some()
+                    && format!("{pod_name}-{}", v.name) == claim.name()
+                    && owned_by_pod
+                    && !is_shut_down(pod))
         })
+}
+
+/// The kubelet is done with the pod, or it was force-deleted: deleted with grace period 0.
+fn is_shut_down(pod: &Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_some()
+        && pod.metadata.deletion_grace_period_seconds == Some(0)
 }
 
 fn is_scheduled(pod: &Pod) -> bool {
@@ -328,6 +343,61 @@ mod tests {
             ladder[0].danger.contains("logs and exit status"),
             "{}",
             ladder[0].danger
+        );
+    }
+
+    #[test]
+    fn an_ephemeral_claim_is_held_only_by_its_own_pod_until_the_pod_is_shut_down() {
+        let ephemeral_user = |name: &str, uid: &str, extra: serde_json::Value| {
+            let mut value = json!({
+                "metadata": {"name": name, "namespace": "shop", "uid": uid},
+                "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "x"}],
+                         "volumes": [{"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}}]},
+                "status": {"phase": "Succeeded"},
+            });
+            if let (Some(meta), Some(extra)) =
+                (value["metadata"].as_object_mut(), extra.as_object())
+            {
+                meta.extend(extra.clone());
+            }
+            from::<Pod>(value)
+        };
+        let claim_of = |pod_uid: &str| {
+            from::<PersistentVolumeClaim>(json!({
+                "metadata": {"name": "job-1-scratch", "namespace": "shop", "uid": "u-claim", "resourceVersion": "9",
+                             "deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": ["kubernetes.io/pvc-protection"],
+                             "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "job-1", "uid": pod_uid, "controller": true}]},
+                "spec": {"accessModes": ["ReadWriteOnce"]},
+            }))
+        };
+        let code = |pod: Pod, owner_uid: &str| {
+            let mut inv = inventory(NOW);
+            add(&mut inv, claim_of(owner_uid));
+            add(&mut inv, pod);
+            let subject = inv
+                .object("", "PersistentVolumeClaim", Some("shop"), "job-1-scratch")
+                .cloned()
+                .unwrap();
+            diagnose(&inv, &subject).findings[0].code.clone()
+        };
+        assert_eq!(
+            code(ephemeral_user("job-1", "u-job-1", json!({})), "u-job-1"),
+            "pvc-in-use",
+            "a completed pod is not shut down for the controller: only a deletion with grace period 0 is"
+        );
+        let finished =
+            json!({"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": 0});
+        assert_eq!(
+            code(ephemeral_user("job-1", "u-job-1", finished), "u-job-1"),
+            "pvc-protection-pending"
+        );
+        assert_eq!(
+            code(
+                ephemeral_user("job-1", "u-job-1", json!({})),
+                "u-earlier-job-1"
+            ),
+            "pvc-protection-pending",
+            "a namesake pod does not hold another pod's ephemeral claim"
         );
     }
 

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use kube_runbook::report::Remedy;
 
+use super::patch::remove_finalizer_ops;
 use crate::inventory::MetaObject;
 
 /// The taint that declares a node shut down (non-graceful node shutdown, GA in 1.28).
@@ -159,10 +160,8 @@ impl Step {
             Action::RemoveFinalizer {
                 finalizer, index, ..
             } => {
-                let patch = json!([
-                    {"op": "test", "path": format!("/metadata/finalizers/{index}"), "value": finalizer},
-                    {"op": "remove", "path": format!("/metadata/finalizers/{index}")},
-                ]);
+                // The very patch unstick sends, so a copy-paste is as guarded.
+                let patch = remove_finalizer_ops(object, finalizer, *index);
                 format!("kubectl patch {args} --type=json -p '{patch}'")
             }
             Action::ForceDeletePod(_) => format!("kubectl delete {args} --grace-period=0 --force"),
@@ -219,7 +218,10 @@ mod tests {
     use super::*;
 
     fn object(kind: Kind, namespace: Option<&str>, name: &str) -> MetaObject {
-        let meta = serde_json::from_value(json!({"name": name, "namespace": namespace})).unwrap();
+        let meta = serde_json::from_value(
+            json!({"name": name, "namespace": namespace, "resourceVersion": "41"}),
+        )
+        .unwrap();
         MetaObject::of_kind(kind, &meta)
     }
 
@@ -279,13 +281,39 @@ mod tests {
         );
         assert_eq!(
             unfinalize.command(),
-            "kubectl patch pod web-0 -n shop --type=json -p '[{\"op\":\"test\",\"path\":\"/metadata/finalizers/1\",\"value\":\"example.com/hold\"},{\"op\":\"remove\",\"path\":\"/metadata/finalizers/1\"}]'"
+            "kubectl patch pod web-0 -n shop --type=json -p '[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"41\"},{\"op\":\"test\",\"path\":\"/metadata/finalizers/1\",\"value\":\"example.com/hold\"},{\"op\":\"remove\",\"path\":\"/metadata/finalizers/1\"}]'"
         );
         let sts = object(Kind::StatefulSet, Some("shop"), "web");
         let scale = Step::new(Rung::FixCause, Action::ScaleToZero(sts), "x", "y");
         assert_eq!(
             scale.command(),
             "kubectl scale statefulsets.apps web -n shop --replicas=0"
+        );
+    }
+
+    #[test]
+    fn the_by_hand_finalizer_patch_is_the_guarded_patch_unstick_sends() {
+        let widget = object(Kind::ConfigMap, Some("shop"), "held");
+        let step = Step::new(
+            Rung::RemoveFinalizer,
+            Action::RemoveFinalizer {
+                object: widget.clone(),
+                finalizer: "example.com/hold".into(),
+                index: 0,
+            },
+            "x",
+            "y",
+        );
+        let command = step.command();
+        let quoted = command
+            .split_once(" -p '")
+            .and_then(|(_, rest)| rest.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("no quoted patch in {command}"));
+        let shown: Value = serde_json::from_str(quoted).unwrap();
+        assert_eq!(shown, remove_finalizer_ops(&widget, "example.com/hold", 0));
+        assert_eq!(
+            shown[0],
+            json!({"op": "test", "path": "/metadata/resourceVersion", "value": "41"})
         );
     }
 }

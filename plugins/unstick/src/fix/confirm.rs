@@ -49,6 +49,15 @@ impl Confirmer {
         ))
     }
 
+    /// Whether deciding on `step` waits for a person at the terminal.
+    pub fn asks_a_person(&self, step: &Step) -> bool {
+        let answered = match &step.typed_confirmation {
+            Some(name) => self.acknowledged.contains(name),
+            None => self.yes,
+        };
+        self.interactive && !answered
+    }
+
     /// Asks about `step` (a skipped typed step says why on stderr).
     pub fn decide(&self, step: &Step) -> Result<Decision, Error> {
         if let Some(name) = &step.typed_confirmation {
@@ -155,6 +164,21 @@ mod tests {
             confirmer(false, &["db-0"]).decide(&force_delete()).unwrap(),
             Decision::Take
         );
+    }
+
+    #[test]
+    fn only_a_prompt_on_a_terminal_waits_for_a_person() {
+        let on_terminal = |yes, acknowledged: &[&str]| Confirmer {
+            interactive: true,
+            ..confirmer(yes, acknowledged)
+        };
+        let mut ordinary = force_delete();
+        ordinary.typed_confirmation = None;
+        assert!(on_terminal(false, &[]).asks_a_person(&ordinary));
+        assert!(!on_terminal(true, &[]).asks_a_person(&ordinary));
+        assert!(on_terminal(true, &[]).asks_a_person(&force_delete()));
+        assert!(!on_terminal(false, &["db-0"]).asks_a_person(&force_delete()));
+        assert!(!confirmer(false, &[]).asks_a_person(&ordinary));
     }
 
     #[test]

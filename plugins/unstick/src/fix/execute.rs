@@ -11,7 +11,7 @@ use super::{
     backup::write_backup,
     finalize::finalize,
     force_delete::{delete, delete_options, force_delete_options},
-    hook,
+    hook::{self, Pause},
     patch::{apply, remove_finalizer_ops, scale_to_zero_ops, taint_ops},
     plan::{Action, Step},
     request::{Outcome, read},
@@ -37,7 +37,7 @@ pub async fn execute(
         .and_then(Value::as_str);
     let version_guarded = !matches!(step.action, Action::Delete(_));
     if version_guarded && current_version != target.meta.resource_version.as_deref() {
-        return Ok(Outcome::Changed(format!(
+        return Ok(Outcome::Stale(format!(
             "resourceVersion is now {}, not {} as diagnosed",
             current_version.unwrap_or("unknown"),
             target.meta.resource_version.as_deref().unwrap_or("unknown")
@@ -52,7 +52,7 @@ pub async fn execute(
             path.display()
         );
     }
-    hook::pause_before_change(&step.description()).await?;
+    hook::pause(Pause::BeforeChange, &step.description()).await?;
     Ok(match &step.action {
         Action::Delete(object) => delete(conn, object, delete_options(object), dry_run).await?,
         Action::ForceDeletePod(pod) => {

@@ -1,6 +1,7 @@
 //! Walking the ladder: offer the safest step not yet tried, confirm it, carry it out, read the
 //! cluster again and diagnose anew, until the object is gone or nothing is left to offer. A step
-//! that finds its object changed is never retried blindly: the new state is diagnosed first.
+//! that finds its object changed is never retried blindly: the new state is diagnosed first; if
+//! it changed while a person was deciding, the run ends there, writing nothing.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -14,9 +15,11 @@ use super::{
     access::{Permission, missing, required},
     confirm::Decision,
     execute::execute,
+    hook::{Pause, pause},
     plan::Step,
     present::step_text,
     request::{Outcome, read},
+    stale::changed_while_confirming,
 };
 use crate::analyse::Diagnosis;
 
@@ -63,6 +66,9 @@ pub async fn walk(
         tried.insert(step.key());
         offered += 1;
         eprint!("\n{}", step_text(&step, offered, &styles));
+        // The test hook stands in for a person taking time to decide.
+        let awaited = pause(Pause::AwaitingConfirmation, &step.description()).await?
+            || session.confirmer.asks_a_person(&step);
         // The prompt blocks on the terminal: keep it off the async worker's hands.
         match tokio::task::block_in_place(|| session.confirmer.decide(&step))? {
             Decision::Skip => continue,
@@ -74,6 +80,9 @@ pub async fn walk(
             Decision::Take => {}
         }
         match execute(conn, &step, false, &session.backup_dir).await? {
+            Outcome::Stale(why) if awaited => {
+                return changed_while_confirming(session, conn, &step, &why).await;
+            }
             Outcome::Done => {
                 took_any = true;
                 eprintln!("  {} {}", styles.ok.style("done:"), step.description());
@@ -82,7 +91,7 @@ pub async fn walk(
                 }
             }
             Outcome::Gone => eprintln!("  {} is already gone", step.target().reference()),
-            Outcome::Changed(why) => {
+            Outcome::Changed(why) | Outcome::Stale(why) => {
                 let count = changes.entry(step.key()).or_default();
                 *count += 1;
                 eprintln!(

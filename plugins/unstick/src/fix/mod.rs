@@ -13,6 +13,7 @@ mod patch;
 pub mod plan;
 mod present;
 mod request;
+mod stale;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -112,7 +113,7 @@ async fn dry_run(
                 "the API server accepts it (dry run: nothing changed)".to_string()
             }
             request::Outcome::Gone => format!("{} is already gone", step.target().reference()),
-            request::Outcome::Changed(why) => {
+            request::Outcome::Changed(why) | request::Outcome::Stale(why) => {
                 format!("it would not apply: the object changed ({why})")
             }
         };

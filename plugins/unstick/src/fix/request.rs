@@ -19,6 +19,8 @@ pub enum Outcome {
     Done,
     /// The object changed since it was read; the API server's words.
     Changed(String),
+    /// The object was found changed since diagnosis before anything was sent; why.
+    Stale(String),
     /// The object no longer exists (or is another object of the same name).
     Gone,
 }

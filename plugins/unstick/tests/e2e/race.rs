@@ -1,28 +1,41 @@
-//! Someone else removes a finalizer while unstick waits to act: the guarded patch (a `test` of
-//! the resourceVersion seen at diagnosis) fails instead of removing the wrong index, unstick
-//! reads the object again, diagnoses anew, and only then removes what is really left.
+//! Someone else removes a finalizer while unstick waits to act. Between the read and the send: the
+//! guarded patch (a `test` of the resourceVersion seen at diagnosis) fails instead of removing the
+//! wrong index, unstick reads the object again, diagnoses anew, and only then removes what is
+//! really left. While the step awaits confirmation: the resourceVersion re-check notices, nothing
+//! is written, the object as it is now is printed, and the run ends with exit code 10.
 
 use std::time::Duration;
 
-use kube_runbooks_harness::{ControlPlane, RunCommand, poll_until};
+use kube_runbooks_harness::{ControlPlane, RunCommand, RunOutput, TestNamespace, poll_until};
 
 use crate::common::{
     backup_dir, backups, bin, config_map, discovery_lock, set_finalizers, terminating_config_map,
 };
 
+/// Holds the first change after its object was read and backed up, before it is sent.
 const PAUSE_DIR_ENV: &str = "KUBECTL_UNSTICK_TEST_PAUSE_DIR";
+/// Holds the first offered step while its confirmation is pending.
+const CONFIRM_PAUSE_DIR_ENV: &str = "KUBECTL_UNSTICK_TEST_CONFIRM_PAUSE_DIR";
 
-#[tokio::test]
-async fn a_finalizer_removed_concurrently_is_never_overwritten() {
-    let cp = ControlPlane::shared().await;
-    let _shared = discovery_lock().read().await;
-    let ns = cp.namespace("unstick-race").await;
+/// Finalizers `first` and `second` of ConfigMap `contested` in `ns`.
+fn finalizers(ns: &TestNamespace) -> (String, String) {
     let first = format!("{}.race.test/first", ns.name());
     let second = format!("{}.race.test/second", ns.name());
-    terminating_config_map(&ns, "contested", &[&first, &second]).await;
+    (first, second)
+}
 
+/// Runs `kubectl unstick cm/contested --fix --yes` on a ConfigMap Terminating with both
+/// finalizers; while the hook in `pause_env` holds the run on the removal of `first`, someone
+/// else removes `first`; then the run resumes.
+async fn contested_run(
+    cp: &ControlPlane,
+    ns: &TestNamespace,
+    pause_env: &str,
+    saved: &std::path::Path,
+) -> RunOutput {
+    let (first, second) = finalizers(ns);
+    terminating_config_map(ns, "contested", &[&first, &second]).await;
     let pause = backup_dir();
-    let saved = backup_dir();
     let args = [
         "cm/contested",
         "-n",
@@ -30,16 +43,16 @@ async fn a_finalizer_removed_concurrently_is_never_overwritten() {
         "--fix",
         "--yes",
         "--backup-dir",
-        saved.path().to_str().unwrap(),
+        saved.to_str().unwrap(),
     ];
     let run = RunCommand::new(cp, bin(), &args)
-        .env(PAUSE_DIR_ENV, pause.path().to_str().unwrap())
+        .env(pause_env, pause.path().to_str().unwrap())
         .timeout(Duration::from_secs(300));
     let running = tokio::spawn(run.output());
     let paused = pause.path().join("paused");
     poll_until(
         Duration::from_secs(120),
-        "unstick paused before its first change",
+        &format!("unstick held by {pause_env}"),
         || async { std::fs::read_to_string(&paused).map_err(|e| e.to_string()) },
     )
     .await;
@@ -48,10 +61,19 @@ async fn a_finalizer_removed_concurrently_is_never_overwritten() {
         planned.contains(&format!("Remove finalizer {first}")),
         "{planned}"
     );
-    set_finalizers(&ns, "contested", &[&second]).await;
+    set_finalizers(ns, "contested", &[&second]).await;
     std::fs::write(pause.path().join("resume"), "").expect("resume");
+    running.await.expect("unstick run")
+}
 
-    let out = running.await.expect("unstick run");
+#[tokio::test]
+async fn a_finalizer_removed_concurrently_is_never_overwritten() {
+    let cp = ControlPlane::shared().await;
+    let _shared = discovery_lock().read().await;
+    let ns = cp.namespace("unstick-race").await;
+    let (first, second) = finalizers(&ns);
+    let saved = backup_dir();
+    let out = contested_run(cp, &ns, PAUSE_DIR_ENV, saved.path()).await;
     eprintln!("--- fix with a concurrent change:\n{}", out.stderr);
     assert_eq!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains("changed since it was read"), "{out}");
@@ -81,5 +103,41 @@ async fn a_finalizer_removed_concurrently_is_never_overwritten() {
             .iter()
             .any(|t| !t.contains(&first) && t.contains(&second)),
         "the object as re-read: {texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_while_confirmation_is_pending_writes_nothing_and_stops() {
+    let cp = ControlPlane::shared().await;
+    let _shared = discovery_lock().read().await;
+    let ns = cp.namespace("unstick-confirm-race").await;
+    let (_, second) = finalizers(&ns);
+    let saved = backup_dir();
+    let out = contested_run(cp, &ns, CONFIRM_PAUSE_DIR_ENV, saved.path()).await;
+    eprintln!("--- fix with a change while confirming:\n{}", out.stderr);
+    assert_eq!(out.code, Some(10), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "ConfigMap {}/contested changed while this step awaited confirmation (resourceVersion is now",
+            ns.name()
+        )),
+        "{out}"
+    );
+    assert!(out.stderr.contains("nothing was changed"), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "ConfigMap {}/contested as it is now: resourceVersion",
+            ns.name()
+        )) && out.stderr.contains(&format!("finalizers [{second}]")),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("done:"), "{out}");
+    let left = config_map(&ns, "contested")
+        .await
+        .expect("the configmap is left as the other party left it");
+    assert_eq!(left.metadata.finalizers, Some(vec![second.clone()]));
+    assert!(
+        backups(saved.path()).is_empty(),
+        "nothing was about to be written, so nothing was backed up"
     );
 }

@@ -5,7 +5,7 @@ use std::{path::Path, sync::OnceLock, time::Duration};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{
     Api,
-    api::{DeleteParams, Patch, PatchParams},
+    api::{ApiResource, DeleteParams, Patch, PatchParams},
 };
 use kube_runbooks_harness::{ControlPlane, RunCommand, RunOutput, TestNamespace, poll_until};
 use serde_json::{Value, json};
@@ -135,4 +135,35 @@ pub fn backups(dir: &Path) -> Vec<std::path::PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Installs CRD `gizmos.GROUP` (kind Gizmo, namespaced, any content) and returns its resource.
+pub async fn gizmo_type(cp: &ControlPlane, ns: &TestNamespace, group: &str) -> ApiResource {
+    cp.apply_yaml(
+        ns.name(),
+        &format!(
+            r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: gizmos.{group}}}
+spec:
+  group: {group}
+  names: {{plural: gizmos, singular: gizmo, kind: Gizmo}}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+"#
+        ),
+    )
+    .await;
+    ApiResource {
+        group: group.to_string(),
+        version: "v1".into(),
+        api_version: format!("{group}/v1"),
+        kind: "Gizmo".into(),
+        plural: "gizmos".into(),
+    }
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use kube::{
     Api,
-    api::{ApiResource, DeleteParams, DynamicObject},
+    api::{DeleteParams, DynamicObject},
 };
 use kube_runbooks_harness::{ControlPlane, poll_until};
 
-use crate::common::{backup_dir, backups, finding, report, unstick};
+use crate::common::{backup_dir, backups, finding, gizmo_type, report, unstick};
 
 #[tokio::test]
 async fn custom_resource_with_a_finalizer_and_no_controller() {
@@ -18,38 +18,12 @@ async fn custom_resource_with_a_finalizer_and_no_controller() {
     let ns = cp.namespace("unstick-cr").await;
     let group = format!("{}.nocontroller.test", ns.name());
     let finalizer = format!("{group}/cleanup");
-    cp.apply_yaml(
-        ns.name(),
-        &format!(
-            r#"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {{name: gizmos.{group}}}
-spec:
-  group: {group}
-  names: {{plural: gizmos, singular: gizmo, kind: Gizmo}}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}
-"#
-        ),
-    )
-    .await;
+    let resource = gizmo_type(cp, &ns, &group).await;
     ns.apply_yaml(&format!(
         "apiVersion: {group}/v1\nkind: Gizmo\nmetadata: {{name: g1, finalizers: [{finalizer}]}}\n---\n\
          apiVersion: {group}/v1\nkind: Gizmo\nmetadata: {{name: g2, finalizers: [{finalizer}]}}\n"
     ))
     .await;
-    let resource = ApiResource {
-        group: group.clone(),
-        version: "v1".into(),
-        api_version: format!("{group}/v1"),
-        kind: "Gizmo".into(),
-        plural: "gizmos".into(),
-    };
     let gizmos: Api<DynamicObject> = Api::namespaced_with(ns.client(), ns.name(), &resource);
     gizmos
         .delete("g1", &DeleteParams::default())

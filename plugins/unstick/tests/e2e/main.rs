@@ -6,6 +6,7 @@ mod apiservice;
 mod common;
 mod custom_resource;
 mod foreground;
+mod last_rung;
 mod lost_node;
 mod pvc;
 mod race;

@@ -315,8 +315,13 @@ fn kubelet_not_finishing(
         teardown.first().and_then(|e| e.message.as_deref()),
         not_ready,
     ) {
-        (Some(message), _) => format!(
+        (Some(message), None) => format!(
             "node {node} is up but its kubelet cannot finish: {}",
+            first_line(message)
+        ),
+        (Some(message), Some(alive)) => format!(
+            "node {node} is NotReady ({}) and its kubelet cannot finish: {}",
+            alive.not_ready_because(),
             first_line(message)
         ),
         (None, Some(alive)) => format!(
@@ -508,6 +513,16 @@ mod tests {
         }
     }
 
+    /// A kubelet Warning about pod shop/stuck.
+    fn kubelet_event(reason: &str, count: i32, message: &str) -> Event {
+        from(json!({
+            "metadata": {"name": "e1", "namespace": "shop"},
+            "involvedObject": {"kind": "Pod", "name": "stuck", "namespace": "shop", "uid": "uid-stuck"},
+            "reason": reason, "type": "Warning", "count": count, "message": message,
+            "lastTimestamp": "2026-01-01T00:09:00Z", "source": {"component": "kubelet"},
+        }))
+    }
+
     fn subject(inv: &crate::inventory::Inventory, name: &str) -> MetaObject {
         inv.object("", "Pod", Some("shop"), name).cloned().unwrap()
     }
@@ -679,13 +694,11 @@ mod tests {
             .nodes
             .push(node("n1", "True", "2026-01-01T00:00:00Z"));
         add(&mut inv, pod("stuck", "n1", json!({})));
-        inv.state.events.push(from::<Event>(json!({
-            "metadata": {"name": "e1", "namespace": "shop"},
-            "involvedObject": {"kind": "Pod", "name": "stuck", "namespace": "shop", "uid": "uid-stuck"},
-            "reason": "FailedUnMount", "type": "Warning", "count": 12,
-            "message": "UnmountVolume.TearDown failed for volume \"data\" : device or resource busy",
-            "lastTimestamp": "2026-01-01T00:09:00Z", "source": {"component": "kubelet"},
-        })));
+        inv.state.events.push(kubelet_event(
+            "FailedUnMount",
+            12,
+            "UnmountVolume.TearDown failed for volume \"data\" : device or resource busy",
+        ));
         let d = diagnose(&inv, &subject(&inv, "stuck"));
         let finding = &d.findings[0];
         assert_eq!(finding.code, "pod-kubelet-not-finishing");
@@ -738,6 +751,15 @@ mod tests {
             vec!["force-delete Pod shop/stuck"],
             "neither the out-of-service taint nor deleting the Node fits a machine that runs"
         );
+        inv.state.events.push(kubelet_event(
+            "FailedKillPod",
+            3,
+            "error killing pod: rpc error: code = DeadlineExceeded",
+        ));
+        let with_event = diagnose(&inv, &subject(&inv, "stuck"));
+        assert!(with_event.findings[0].title.ends_with(
+            "node n1 is NotReady (KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady) and its kubelet cannot finish: error killing pod: rpc error: code = DeadlineExceeded"
+        ), "{}", with_event.findings[0].title);
     }
 
     #[test]

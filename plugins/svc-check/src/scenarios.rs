@@ -576,10 +576,18 @@ fn session_affinity_is_explained() {
     );
 }
 
+/// Marks a kube-proxy pod not ready since half an hour before the fixture is observed.
+fn stop_proxy(f: &mut Fixture, name: &str) {
+    f.edit_pod(name, |p| {
+        make_unready(p);
+        p["status"]["conditions"][0]["lastTransitionTime"] = json!("2026-01-01T00:30:00Z");
+    });
+}
+
 #[test]
 fn kube_proxy_missing_on_a_backend_node() {
     let mut f = Fixture::healthy_web();
-    f.edit_pod("kube-proxy-b", make_unready);
+    stop_proxy(&mut f, "kube-proxy-b");
     let findings = f.check_web(None);
     let warning = find(&findings, "kube-proxy-not-ready");
     assert_eq!(warning.severity, Severity::Warning);
@@ -588,6 +596,7 @@ fn kube_proxy_missing_on_a_backend_node() {
         "{}",
         warning.title
     );
+    assert!(facts(warning).contains("node n2: pod kube-proxy-b is not ready (since 30m ago)"));
     f.pod(pod(
         "shop",
         "client",
@@ -595,11 +604,41 @@ fn kube_proxy_missing_on_a_backend_node() {
         "10.0.0.9",
         "n2",
     ));
-    let findings = f.check_web(Some("client"));
+    let unchanged = f.check_web(Some("client"));
+    assert_eq!(verdict(&unchanged).code, "service-degraded");
+    let stale = find(&unchanged, "kube-proxy-not-ready");
+    assert_eq!(stale.severity, Severity::Warning);
+    assert!(
+        stale
+            .title
+            .ends_with("where the client runs: changes since it stopped are not applied there"),
+        "{}",
+        stale.title
+    );
+    f.edit_slice(
+        "web-abc",
+        |s| {
+            s["metadata"]["annotations"] =
+                json!({"endpoints.kubernetes.io/last-change-trigger-time": "2026-01-01T00:40:00Z"})
+        },
+    );
+    let changed = f.check_web(Some("client"));
+    assert_eq!(verdict(&changed).details["culprit"], "kube-proxy-not-ready");
+    assert!(
+        facts(find(&changed, "kube-proxy-not-ready")).contains(
+            "its endpoints changed 20m ago, after kube-proxy on the client's node stopped being ready 30m ago"
+        ),
+        "{}",
+        facts(find(&changed, "kube-proxy-not-ready"))
+    );
+    f.remove_pod("kube-proxy-b");
+    f.edit_slice("web-abc", |s| remove(&mut s["metadata"], "annotations"));
+    let never_ran = f.check_web(Some("client"));
     assert_eq!(
-        verdict(&findings).details["culprit"],
+        verdict(&never_ran).details["culprit"],
         "kube-proxy-not-ready"
     );
+    assert!(facts(find(&never_ran, "kube-proxy-not-ready")).contains("node n2: no kube-proxy pod"));
 }
 
 #[test]
@@ -628,8 +667,26 @@ fn the_whole_kube_proxy_daemon_set_down() {
     f.remove_daemon_set("kube-proxy");
     f.daemon_set(json!({"metadata": {"name": "kube-proxy", "namespace": "kube-system"},
         "status": {"desiredNumberScheduled": 2, "numberReady": 0, "currentNumberScheduled": 2, "numberMisscheduled": 0}}));
-    let findings = f.check_web(None);
-    assert_eq!(verdict(&findings).details["culprit"], "kube-proxy-down");
+    stop_proxy(&mut f, "kube-proxy-a");
+    stop_proxy(&mut f, "kube-proxy-b");
+    let unchanged = f.check_web(None);
+    assert_eq!(verdict(&unchanged).code, "service-degraded");
+    assert_eq!(
+        find(&unchanged, "kube-proxy-down").title,
+        "kube-proxy is down: 0 of 2 pods ready: Service changes since it stopped are not applied"
+    );
+    f.edit_service("web", |s| {
+        s["metadata"]["creationTimestamp"] = json!("2026-01-01T00:45:00Z")
+    });
+    let created_since = f.check_web(None);
+    assert_eq!(
+        verdict(&created_since).details["culprit"],
+        "kube-proxy-down"
+    );
+    assert_eq!(
+        find(&created_since, "kube-proxy-down").title,
+        "kube-proxy is down: 0 of 2 pods ready, and the Service was created after it stopped"
+    );
 }
 
 #[test]

@@ -47,6 +47,18 @@ pub fn ip(pod: &Pod) -> Option<&str> {
         .find(|ip| !ip.is_empty())
 }
 
+/// The node's IP as the pod sees it: the source of a hostNetwork pod's traffic.
+pub fn host_ip(pod: &Pod) -> Option<&str> {
+    let status = pod.status.as_ref()?;
+    status
+        .host_ips
+        .iter()
+        .flatten()
+        .map(|h| h.ip.as_str())
+        .chain(status.host_ip.as_deref())
+        .find(|ip| !ip.is_empty())
+}
+
 pub fn condition<'a>(pod: &'a Pod, condition_type: &str) -> Option<&'a PodCondition> {
     pod.status
         .as_ref()?

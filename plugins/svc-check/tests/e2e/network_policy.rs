@@ -198,3 +198,52 @@ async fn a_policy_isolating_some_backends_is_a_warning() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_host_network_client_is_admitted_only_by_its_node_ip() {
+    let s = scenario("np-host").await;
+    s.web_on("np-host-1", 1, WEB_POD_PORTS).await;
+    s.apply(&service("web", "{app: web}", "http")).await;
+    s.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: agent, labels: {app: agent}}\nspec:\n  hostNetwork: true\n  dnsPolicy: ClusterFirstWithHostNet\n  nodeSelector: {svc-check-e2e/node: np-host-1}\n  containers: [{name: sh, image: registry.example/busybox:1.36}]\n").await;
+    s.apply("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-agent}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: agent}}}]}]\n").await;
+    let agent = s.wait_ready("app=agent", 1).await;
+    let node_ip = agent[0]
+        .status
+        .as_ref()
+        .and_then(|st| st.host_ip.clone())
+        .unwrap_or_default();
+    assert!(!node_ip.is_empty(), "{agent:?}");
+    s.wait_ready_endpoints("web", 1).await;
+
+    let dropped = s.check(&["web", "--from", "agent"]).await;
+    assert_eq!(dropped.code, Some(1), "{dropped}");
+    assert!(
+        first_line(&dropped).ends_with(&format!(
+            "NetworkPolicy \"allow-agent\" drops traffic from {}/agent to port 8080/TCP of its pods",
+            s.name()
+        )),
+        "{dropped}"
+    );
+    assert_culprit(&dropped, "NetworkPolicy", "network-policy-blocks");
+    assert!(
+        dropped.stdout.contains(&format!(
+            "runs on the host network, so its traffic comes from its node's IP {node_ip}"
+        )),
+        "{dropped}"
+    );
+    assert!(
+        dropped.stdout.contains(&format!("cidr: {node_ip}/32")),
+        "{dropped}"
+    );
+
+    s.apply(&format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: allow-node}}\nspec:\n  podSelector: {{matchLabels: {{app: web}}}}\n  ingress: [{{from: [{{ipBlock: {{cidr: {node_ip}/32}}}}]}}]\n")).await;
+    let admitted = s.check(&["web", "--from", "agent"]).await;
+    assert_eq!(admitted.code, Some(0), "{admitted}");
+    assert!(
+        first_line(&admitted).ends_with(&format!(
+            "traffic from {}/agent reaches 1 ready backend",
+            s.name()
+        )),
+        "{admitted}"
+    );
+}

@@ -22,6 +22,8 @@ pub struct Party<'a> {
     pub ip: Option<IpAddr>,
     /// How the party is called in explanations: "the client", "pod web-1".
     pub called: String,
+    /// On the host network its traffic carries the node's IP (`ip`), not a pod's identity.
+    pub host_network: bool,
 }
 
 /// The port a connection arrives at on the receiving pod (after the Service is translated).
@@ -227,6 +229,11 @@ fn peer_matches(peer: &Peer, party: &Party) -> Match {
             };
             if cidr.contains(&ip) && !except.iter().any(|e| e.contains(&ip)) {
                 Match::Yes
+            } else if party.host_network {
+                Match::No(format!(
+                    "{} is on the host network with node IP {ip}",
+                    party.called
+                ))
             } else {
                 Match::No(format!(
                     "{} has IP {ip} (whether ipBlocks apply to pod IPs at all depends on the network plugin)",
@@ -234,6 +241,10 @@ fn peer_matches(peer: &Peer, party: &Party) -> Match {
                 ))
             }
         }
+        Peer::Pods { .. } if party.host_network => Match::No(format!(
+            "{} is on the host network, so its traffic carries its node's IP, which pod and namespace selectors do not match",
+            party.called
+        )),
         Peer::Pods { namespaces, pods } => {
             let in_namespace = match namespaces {
                 Namespaces::Own(ns) if ns == party.namespace => Match::Yes,
@@ -325,6 +336,7 @@ mod tests {
             namespace_labels: ns,
             ip: Some("10.1.2.3".parse().unwrap()),
             called: "the client".into(),
+            host_network: false,
         }
     }
 
@@ -483,6 +495,37 @@ mod tests {
         inside.ip = Some("10.9.1.1".parse().unwrap());
         assert_eq!(
             decide(&policies, Direction::Ingress, &any, Some(&inside), &http()),
+            Decision::Allowed { policy: "np0" }
+        );
+    }
+
+    #[test]
+    fn a_host_network_party_matches_only_ip_blocks_on_its_node_ip() {
+        let raw = compile(&[json!({"podSelector": {}, "ingress": [{"from": [
+            {"namespaceSelector": {}, "podSelector": {}},
+            {"ipBlock": {"cidr": "192.168.0.0/24"}}
+        ]}]})]);
+        let policies: Vec<Policy> = raw.iter().map(Policy::compile).collect();
+        let any = labels(&[]);
+        let team = labels(&[("team", "a")]);
+        let mut node = client("shop", &any, Some(&team));
+        node.host_network = true;
+        node.ip = Some("192.168.1.7".parse().unwrap());
+        let Decision::Dropped { reasons, .. } =
+            decide(&policies, Direction::Ingress, &any, Some(&node), &http())
+        else {
+            panic!("expected a drop");
+        };
+        assert_eq!(
+            reasons,
+            vec![
+                "policy np0 rule 1 admits every pod in every namespace: the client is on the host network, so its traffic carries its node's IP, which pod and namespace selectors do not match",
+                "policy np0 rule 1 admits ipBlock 192.168.0.0/24: the client is on the host network with node IP 192.168.1.7",
+            ]
+        );
+        node.ip = Some("192.168.0.7".parse().unwrap());
+        assert_eq!(
+            decide(&policies, Direction::Ingress, &any, Some(&node), &http()),
             Decision::Allowed { policy: "np0" }
         );
     }

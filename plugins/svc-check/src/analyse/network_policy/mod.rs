@@ -3,6 +3,7 @@
 //! the policies that drop the traffic and the rule conditions that fail.
 
 mod evaluate;
+mod host_network;
 mod policy;
 
 use std::collections::HashMap;
@@ -85,6 +86,7 @@ pub fn check(cx: &Context) -> Vec<Observation> {
         return Vec::new();
     }
     let mut observations = ingress(cx);
+    // Egress policies do not isolate a hostNetwork client either.
     if let Some(client) = cx.client
         && !pods::host_network(client.pod)
         && cx.index.lists(Kind::NetworkPolicy, client.namespace)
@@ -95,15 +97,22 @@ pub fn check(cx: &Context) -> Vec<Observation> {
     observations
 }
 
-/// A pod as the far end of a connection.
+/// A pod as the far end of a connection; on the host network, its node's IP.
 fn party<'a>(index: &Index<'a>, pod: &'a Pod, called: String) -> Party<'a> {
     let namespace = pods::namespace(pod);
+    let host_network = pods::host_network(pod);
+    let ip = if host_network {
+        host_network::node_ip(pod)
+    } else {
+        pods::ip(pod)
+    };
     Party {
         namespace,
         labels: pods::labels(pod),
         namespace_labels: index.namespace_labels(namespace),
-        ip: pods::ip(pod).and_then(|ip| ip.parse().ok()),
+        ip: ip.and_then(|ip| ip.parse().ok()),
         called,
+        host_network,
     }
 }
 
@@ -186,9 +195,13 @@ fn ingress(cx: &Context) -> Vec<Observation> {
     let client = cx
         .client
         .map(|c| party(cx.index, c.pod, "the client".into()));
-    let mut observations = Vec::new();
+    let mut observations: Vec<Observation> = host_network::unpoliced_backends(cx, policies)
+        .into_iter()
+        .collect();
     for (index, spec) in cx.subject.ports.iter().enumerate() {
-        let backends = ready_backends(cx, index, spec);
+        let (unpoliced, backends): (Vec<_>, Vec<_>) = ready_backends(cx, index, spec)
+            .into_iter()
+            .partition(|(pod, _)| pods::host_network(pod));
         let decisions: Vec<(&Pod, Destination, Decision)> = backends
             .into_iter()
             .map(|(pod, dest)| {
@@ -221,7 +234,7 @@ fn ingress(cx: &Context) -> Vec<Observation> {
                 names,
                 reasons,
                 dropped: dropped.len(),
-                total: decisions.len(),
+                total: decisions.len() + unpoliced.len(),
             };
             observations.push(ingress_dropped(cx, spec, &drop));
             continue;
@@ -331,10 +344,18 @@ fn ingress_dropped(cx: &Context, spec: &PortSpec, drop: &Dropped) -> Observation
         dest.describe(),
         spec.port
     ));
+    if let Some((fact, source)) = cx.client.and_then(host_network::client_evidence) {
+        finding = finding.evidence(fact, source);
+    }
     for reason in reasons.iter().take(6) {
         finding = finding.evidence(reason.clone(), policy_source(namespace, names));
     }
     let peer_yaml = match cx.client {
+        Some(client) if pods::host_network(client.pod) => {
+            let ip = host_network::node_ip(client.pod).unwrap_or("NODE_IP");
+            let bits = if ip.contains(':') { 128 } else { 32 };
+            format!("    - ipBlock:\n        cidr: {ip}/{bits}")
+        }
         Some(client) if client.namespace == namespace => {
             format!(
                 "    - podSelector:\n        matchLabels:\n{}",

@@ -704,13 +704,7 @@ fn cluster_dns_without_ready_endpoint() {
 #[test]
 fn client_dns_policy_default_cannot_resolve() {
     let mut f = Fixture::healthy_web();
-    f.pod(pod(
-        "shop",
-        "client",
-        json!({"app": "client"}),
-        "10.0.0.9",
-        "n1",
-    ));
+    f.client();
     f.edit_pod("client", |p| p["spec"]["dnsPolicy"] = json!("Default"));
     let findings = f.check_web(Some("client"));
     assert_eq!(verdict(&findings).details["culprit"], "client-dns-policy");
@@ -797,42 +791,23 @@ fn from_a_pod_policies_are_evaluated_for_its_labels_and_namespace() {
     );
 }
 
-fn with_client(egress: serde_json::Value) -> Fixture {
-    let mut f = Fixture::healthy_web();
-    f.pod(pod(
-        "shop",
-        "client",
-        json!({"app": "client"}),
-        "10.0.0.9",
-        "n1",
-    ));
-    f.policy(
-        json!({"metadata": {"name": "client-egress", "namespace": "shop"}, "spec": {
-            "podSelector": {"matchLabels": {"app": "client"}},
-            "policyTypes": ["Egress"],
-            "egress": egress
-        }}),
-    );
-    f
-}
-
 #[test]
 fn client_egress_policies_can_block_dns_or_the_backends() {
     let to_web = json!({"to": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": 8080}]});
-    let dns = json!({"ports": [{"port": 53, "protocol": "UDP"}]});
-    let findings = with_client(json!([to_web])).check_web(Some("client"));
+    let dns = json!({"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]});
+    let findings = Fixture::client_with_egress(json!([to_web])).check_web(Some("client"));
     assert_eq!(
         verdict(&findings).details["culprit"],
         "egress-policy-blocks-dns"
     );
     assert_eq!(verdict(&findings).details["brokenLink"], "dns");
-    let findings = with_client(json!([dns])).check_web(Some("client"));
+    let findings = Fixture::client_with_egress(json!([dns])).check_web(Some("client"));
     assert_eq!(
         verdict(&findings).details["culprit"],
         "egress-policy-blocks"
     );
     assert_eq!(verdict(&findings).details["brokenLink"], "client");
-    let findings = with_client(json!([to_web, dns])).check_web(Some("client"));
+    let findings = Fixture::client_with_egress(json!([to_web, dns])).check_web(Some("client"));
     assert_eq!(
         verdict(&findings).code,
         "service-reachable",
@@ -844,13 +819,7 @@ fn client_egress_policies_can_block_dns_or_the_backends() {
 #[test]
 fn a_client_that_is_not_running() {
     let mut f = Fixture::healthy_web();
-    f.pod(pod(
-        "shop",
-        "client",
-        json!({"app": "client"}),
-        "10.0.0.9",
-        "n1",
-    ));
+    f.client();
     f.edit_pod("client", |p| {
         p["status"]["phase"] = json!("Pending");
         remove(&mut p["status"], "podIP");

@@ -130,6 +130,31 @@ impl Fixture {
         f
     }
 
+    /// Adds `shop/client` (app=client, IP 10.0.0.9) on node n1.
+    pub fn client(&mut self) -> &mut Self {
+        self.pod(pod(
+            "shop",
+            "client",
+            json!({"app": "client"}),
+            "10.0.0.9",
+            "n1",
+        ))
+    }
+
+    /// `healthy_web` plus `shop/client` (app=client, on n1) isolated by egress policy
+    /// `client-egress` with `egress` rules.
+    pub fn client_with_egress(egress: Value) -> Fixture {
+        let mut f = Fixture::healthy_web();
+        f.client().policy(
+            json!({"metadata": {"name": "client-egress", "namespace": "shop"}, "spec": {
+                "podSelector": {"matchLabels": {"app": "client"}},
+                "policyTypes": ["Egress"],
+                "egress": egress
+            }}),
+        );
+        f
+    }
+
     /// Mutates the stored objects as JSON (to break one thing in a healthy fixture).
     pub fn edit_pod(&mut self, name: &str, edit: impl Fn(&mut Value)) -> &mut Self {
         edit_in(&mut self.state.pods, name, edit);
@@ -276,6 +301,26 @@ pub fn find<'f>(findings: &'f [Finding], code: &str) -> &'f Finding {
 
 pub fn codes(findings: &[Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+/// The verdict (the first finding) has `code`.
+pub fn assert_verdict(findings: &[Finding], code: &str) {
+    assert_eq!(
+        findings.first().map(|f| f.code.as_str()),
+        Some(code),
+        "{:?}",
+        codes(findings)
+    );
+}
+
+/// Every YAML remedy of a finding, joined, for substring assertions.
+pub fn remedy_yaml(finding: &Finding) -> String {
+    finding
+        .remediation
+        .iter()
+        .filter_map(|r| r.yaml.as_deref())
+        .collect::<Vec<_>>()
+        .join("\n---\n")
 }
 
 /// Every fact of a finding's evidence, joined, for substring assertions.

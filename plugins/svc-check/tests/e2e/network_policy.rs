@@ -138,6 +138,27 @@ async fn an_egress_policy_that_forgets_dns() {
 }
 
 #[tokio::test]
+async fn an_egress_policy_with_dns_over_udp_only() {
+    let (s, client) = egress_scenario(
+        "np-egress-udp",
+        r#"  - to: [{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+    ports: [{port: 53, protocol: UDP}]
+  - to: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 8080}]
+"#,
+    )
+    .await;
+    let out = s.check(&["web", "--from", &client]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        first_line(&out).ends_with(&format!(
+            "egress NetworkPolicy \"client-egress\" of the client {client} admits DNS over 53/UDP but drops 53/TCP to the cluster DNS"
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn an_egress_policy_that_forgets_the_backends() {
     let (s, client) = egress_scenario(
         "np-egress-web",

@@ -2,8 +2,10 @@
 //! or from the `--from` pod), the client's egress to the backends and to the cluster DNS. Names
 //! the policies that drop the traffic and the rule conditions that fail.
 
+mod dns_egress;
 mod evaluate;
 mod host_network;
+mod node_local_dns;
 mod policy;
 
 use std::collections::HashMap;
@@ -92,7 +94,7 @@ pub fn check(cx: &Context) -> Vec<Observation> {
         && cx.index.lists(Kind::NetworkPolicy, client.namespace)
     {
         observations.extend(egress_to_backends(cx));
-        observations.extend(egress_to_dns(cx));
+        observations.extend(dns_egress::check(cx));
     }
     observations
 }
@@ -468,53 +470,4 @@ fn egress_to_backends(cx: &Context) -> Vec<Observation> {
         ));
     }
     observations
-}
-
-/// The client's egress policies towards the cluster DNS (UDP 53): blocked, names never resolve.
-fn egress_to_dns(cx: &Context) -> Option<Observation> {
-    let client = cx.client?;
-    let policies = cx.infra.policies.in_namespace(client.namespace);
-    let dns_pods: Vec<&Pod> = cx.infra.dns.ready_pods().collect();
-    if dns_pods.is_empty() {
-        return None;
-    }
-    let mut dropped = None;
-    for pod in &dns_pods {
-        let dest = destination(pod, 53, "UDP", Some(53));
-        let server = party(cx.index, pod, format!("DNS pod {}", pods::name(pod)));
-        match decide(
-            policies,
-            Direction::Egress,
-            client.labels,
-            Some(&server),
-            &dest,
-        ) {
-            Decision::Dropped { policies, reasons } => dropped = Some((policies, reasons)),
-            _ => return None,
-        }
-    }
-    let (names, reasons) = dropped?;
-    let mut finding = Finding::new(
-        Severity::Error,
-        cx.subject.object(),
-        "egress-policy-blocks-dns",
-        format!(
-            "egress NetworkPolicy {} of the client {} drops its DNS queries (53/UDP), so {} does not resolve",
-            quoted(&names),
-            client.label(),
-            cx.subject.dns_name()
-        ),
-    )
-    .explain(
-        "An egress-isolated pod may only send what its rules admit. A policy that admits the backends but not the \
-         cluster DNS breaks every lookup by name; the cluster IP still works.",
-    );
-    for reason in reasons.iter().take(4) {
-        finding = finding.evidence(reason.clone(), policy_source(client.namespace, &names));
-    }
-    finding = finding.remedy(Remedy::yaml(
-        "Admit DNS in the client's egress policy",
-        "egress:\n- to:\n  - namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: kube-system\n    podSelector:\n      matchLabels:\n        k8s-app: kube-dns\n  ports:\n  - port: 53\n    protocol: UDP\n  - port: 53\n    protocol: TCP",
-    ));
-    Some(Observation::new(Link::Dns, enforcement_note(cx, finding)))
 }

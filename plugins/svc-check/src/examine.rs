@@ -79,6 +79,7 @@ fn observe(cx: &Context) -> Vec<Observation> {
     observations.extend(analyse::proxy::check(cx));
     if cx.subject.kind.has_endpoints() {
         observations.extend(analyse::selector::check(cx));
+        observations.extend(analyse::finished_pods::check(cx));
         observations.extend(analyse::ports::check(cx));
         observations.extend(analyse::endpoints::check(cx));
         observations.extend(analyse::readiness::check(cx));

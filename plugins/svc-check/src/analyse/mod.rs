@@ -4,6 +4,7 @@
 pub mod client;
 pub mod dns;
 pub mod endpoints;
+pub mod finished_pods;
 pub mod load_balancer;
 pub mod network_policy;
 pub mod ports;

@@ -1,5 +1,6 @@
 //! The selector: no pod matches (the pods that almost match, the label that differs), no pod at
-//! all (requests hang), only pods that are not running (pending, or a Job's finished pods).
+//! all (requests hang), only pods that are not running (pending, or a Job's finished pods), a
+//! Job's finished pods next to running ones.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
 use kube_runbooks_harness::poll_until;
 
-use crate::cluster::{assert_culprit, deployment, first_line, node, scenario, service};
+use crate::cluster::{Scenario, assert_culprit, deployment, first_line, node, scenario, service};
 
 #[tokio::test]
 async fn near_misses_name_the_label_that_differs() {
@@ -163,18 +164,7 @@ spec:
     )
     .await;
     s.apply(&service("migrate", "{app: migrate}", "8080")).await;
-    let pod = poll_until(Duration::from_secs(60), "a Succeeded job pod", || async {
-        let pods =
-            s.ns.api::<Pod>()
-                .list(&ListParams::default().labels("app=migrate"))
-                .await
-                .map_err(|e| e.to_string())?;
-        pods.items
-            .into_iter()
-            .find(|p| p.status.as_ref().and_then(|st| st.phase.as_deref()) == Some("Succeeded"))
-            .ok_or_else(|| "no Succeeded pod yet".to_string())
-    })
-    .await;
+    let pod = wait_succeeded(&s, "app=migrate").await;
     s.wait_endpoints("migrate", 0).await;
     let out = s.check(&["migrate"]).await;
     assert_eq!(out.code, Some(1), "{out}");
@@ -196,4 +186,63 @@ spec:
             .contains("the selector probably picks the pods of a Job"),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn finished_job_pods_next_to_running_ones_widen_the_selector() {
+    let s = scenario("job-mixed").await;
+    s.web_on("job-mixed-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.apply(
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: backfill}
+spec:
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      restartPolicy: Never
+      nodeSelector: {svc-check-e2e/node: job-mixed-1}
+      containers:
+      - {name: backfill, image: registry.example/backfill:1.0}
+"#,
+    )
+    .await;
+    let job_pod = wait_succeeded(&s, "job-name=backfill").await;
+    let job_pod = job_pod.metadata.name.unwrap_or_default();
+    s.wait_endpoints("web", 1).await;
+    s.wait_ready_endpoints("web", 1).await;
+    let out = s.check(&["web"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        first_line(&out).ends_with(&format!(
+            "with 1 warning: the selector also matches 1 finished pod: {job_pod}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "pod {job_pod} is Succeeded (Job {}/backfill)",
+            s.name()
+        )),
+        "{out}"
+    );
+}
+
+/// The first pod matching `selector` once it has Succeeded.
+async fn wait_succeeded(s: &Scenario, selector: &str) -> Pod {
+    poll_until(Duration::from_secs(60), "a Succeeded job pod", || async {
+        let pods =
+            s.ns.api::<Pod>()
+                .list(&ListParams::default().labels(selector))
+                .await
+                .map_err(|e| e.to_string())?;
+        pods.items
+            .into_iter()
+            .find(|p| p.status.as_ref().and_then(|st| st.phase.as_deref()) == Some("Succeeded"))
+            .ok_or_else(|| "no Succeeded pod yet".to_string())
+    })
+    .await
 }

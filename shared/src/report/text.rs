@@ -66,13 +66,24 @@ fn render_finding(out: &mut String, finding: &Finding, styles: &Styles) {
     if !finding.remediation.is_empty() {
         let _ = writeln!(out, "  {}", styles.heading.style("Fix:"));
         for (n, remedy) in finding.remediation.iter().enumerate() {
-            let _ = writeln!(out, "    {}. {}", n + 1, remedy.description);
-            if let Risk::Dangerous { danger } = &remedy.risk {
-                let _ = writeln!(
-                    out,
-                    "       {}",
-                    styles.danger.style(format!("danger: {danger}"))
-                );
+            match &remedy.risk {
+                Risk::Safe => {
+                    let _ = writeln!(
+                        out,
+                        "    {}. {} {}",
+                        n + 1,
+                        remedy.description,
+                        styles.dim.style("(safe)")
+                    );
+                }
+                Risk::Dangerous { danger } => {
+                    let _ = writeln!(out, "    {}. {}", n + 1, remedy.description);
+                    let _ = writeln!(
+                        out,
+                        "       {}",
+                        styles.danger.style(format!("danger: {danger}"))
+                    );
+                }
             }
             if let Some(command) = &remedy.command {
                 let _ = writeln!(out, "       {}", styles.command.style(command));
@@ -188,7 +199,7 @@ mod tests {
             • requests cpu 4 (pod/web spec.containers[0].resources.requests.cpu)
             • 0/3 nodes are available: 3 Insufficient cpu. (event FailedScheduling ×4, last 2m)
           Fix:
-            1. Lower the request
+            1. Lower the request (safe)
                kubectl set resources deploy/web --requests=cpu=1
             2. Delete other pods
                danger: their workloads lose capacity

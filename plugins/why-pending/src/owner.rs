@@ -4,7 +4,7 @@
 use k8s_openapi::{api::core::v1::Event, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use kube_runbook::{
     report::{Finding, ObjectRef, Remedy, Severity, Source},
-    state::{ClusterState, controller_of, event_count},
+    state::{ClusterState, controller_of},
 };
 
 /// Findings about `owner` itself when it has no pods (or its controller reports create failures).
@@ -18,7 +18,7 @@ pub fn analyse(owner: &ObjectRef, pod_count: usize, state: &ClusterState) -> Vec
             let failed = events
                 .into_iter()
                 .find(|e| e.reason.as_deref() == Some("FailedCreate"))?;
-            Some(failed_create(owner, creator, failed))
+            Some(failed_create(owner, failed))
         })
         .collect();
     if findings.is_empty() && pod_count == 0 {
@@ -50,7 +50,7 @@ fn creating_objects(owner: &ObjectRef, state: &ClusterState) -> Vec<ObjectRef> {
         .collect()
 }
 
-fn failed_create(owner: &ObjectRef, creator: &ObjectRef, event: &Event) -> Finding {
+fn failed_create(owner: &ObjectRef, event: &Event) -> Finding {
     let message = event.message.clone().unwrap_or_default();
     let namespace = owner.namespace.as_deref().unwrap_or_default();
     let (cause, explanation, remedy) = classify(&message, namespace);
@@ -61,15 +61,7 @@ fn failed_create(owner: &ObjectRef, creator: &ObjectRef, event: &Event) -> Findi
         format!("its pods cannot be created: {cause}"),
     )
     .explain(explanation)
-    .evidence(
-        message,
-        Source::Event {
-            reason: "FailedCreate".into(),
-            count: Some(event_count(event)),
-            last_seen: None,
-            reporter: Some(format!("{} {}", creator.kind.to_lowercase(), creator.name)),
-        },
-    )
+    .evidence(message, Source::event(event, None))
     .remedy(remedy)
 }
 

@@ -1,8 +1,10 @@
 //! One finding: what is wrong with which object, why, the evidence, and how to fix it.
 
+use k8s_openapi::api::core::v1::Event;
 use serde::Serialize;
 
 use super::details::Details;
+use crate::state::{event_count, event_reporter};
 
 /// How bad a finding is. `Error` means the object does not work; it makes the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -57,9 +59,10 @@ pub enum Source {
     /// A field of an object, e.g. `spec.containers[0].resources.requests.cpu` of `object`.
     #[serde(rename_all = "camelCase")]
     Field { object: ObjectRef, path: String },
-    /// An event recorded against an object.
+    /// An event recorded against `object` (its involvedObject).
     #[serde(rename_all = "camelCase")]
     Event {
+        object: ObjectRef,
         reason: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         count: Option<i32>,
@@ -82,6 +85,25 @@ pub enum Source {
     Object { object: ObjectRef },
     /// Worked out by the plugin from other facts (e.g. the resource arithmetic).
     Computed,
+}
+
+impl Source {
+    /// An event as evidence: its object, reason, count and reporter, and `last_seen` as worded
+    /// by the caller (an age relative to when the state was observed).
+    pub fn event(event: &Event, last_seen: Option<String>) -> Source {
+        let involved = &event.involved_object;
+        Source::Event {
+            object: ObjectRef {
+                kind: involved.kind.clone().unwrap_or_default(),
+                namespace: involved.namespace.clone(),
+                name: involved.name.clone().unwrap_or_default(),
+            },
+            reason: event.reason.clone().unwrap_or_default(),
+            count: Some(event_count(event)),
+            last_seen,
+            reporter: event_reporter(event).map(str::to_string),
+        }
+    }
 }
 
 /// One fact supporting a finding.

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{
     document::Report,
-    finding::{Finding, Risk, Severity, Source},
+    finding::{Finding, ObjectRef, Risk, Severity, Source},
     styles::Styles,
 };
 
@@ -59,7 +59,9 @@ fn render_finding(out: &mut String, finding: &Finding, styles: &Styles) {
                 out,
                 "    • {} {}",
                 evidence.fact,
-                styles.dim.style(source_label(&evidence.source))
+                styles
+                    .dim
+                    .style(source_label(&evidence.source, &finding.object))
             );
         }
     }
@@ -97,15 +99,22 @@ fn render_finding(out: &mut String, finding: &Finding, styles: &Styles) {
     }
 }
 
-fn source_label(source: &Source) -> String {
+/// Where a fact came from; an event about another object than the finding's names it.
+fn source_label(source: &Source, about: &ObjectRef) -> String {
     match source {
         Source::Field { object, path } => format!("({} {})", object_short(object), path),
         Source::Event {
+            object,
             reason,
             count,
             last_seen,
             ..
         } => {
+            let on = if object == about || object.name.is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", object_short(object))
+            };
             let count = count
                 .filter(|c| *c > 1)
                 .map(|c| format!(" ×{c}"))
@@ -114,7 +123,7 @@ fn source_label(source: &Source) -> String {
                 .as_ref()
                 .map(|s| format!(", last {s}"))
                 .unwrap_or_default();
-            format!("(event {reason}{count}{seen})")
+            format!("(event {reason}{on}{count}{seen})")
         }
         Source::Condition {
             object,
@@ -133,7 +142,7 @@ fn source_label(source: &Source) -> String {
     }
 }
 
-fn object_short(object: &super::finding::ObjectRef) -> String {
+fn object_short(object: &ObjectRef) -> String {
     format!("{}/{}", object.kind.to_lowercase(), object.name)
 }
 
@@ -143,7 +152,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        report::{ObjectRef, Remedy, finding::Finding},
+        report::{Remedy, finding::Finding},
         state::{ClusterState, Kind, Origin, Unavailable},
     };
 
@@ -159,13 +168,14 @@ mod tests {
         .evidence(
             "requests cpu 4",
             Source::Field {
-                object: pod,
+                object: pod.clone(),
                 path: "spec.containers[0].resources.requests.cpu".into(),
             },
         )
         .evidence(
             "0/3 nodes are available: 3 Insufficient cpu.",
             Source::Event {
+                object: pod,
                 reason: "FailedScheduling".into(),
                 count: Some(4),
                 last_seen: Some("2m".into()),
@@ -214,6 +224,27 @@ mod tests {
         let json = crate::report::render_json(&sample()).unwrap();
         insta::assert_snapshot!(json);
         assert_eq!(sample().exit_code(), crate::exit_code::PROBLEM_FOUND);
+    }
+
+    #[test]
+    fn an_event_about_another_object_names_it() {
+        let event = Source::Event {
+            object: ObjectRef::namespaced("ReplicaSet", "shop", "web-7d9"),
+            reason: "FailedCreate".into(),
+            count: Some(3),
+            last_seen: None,
+            reporter: None,
+        };
+        let deployment = ObjectRef::namespaced("Deployment", "shop", "web");
+        assert_eq!(
+            source_label(&event, &deployment),
+            "(event FailedCreate on replicaset/web-7d9 ×3)"
+        );
+        let replica_set = ObjectRef::namespaced("ReplicaSet", "shop", "web-7d9");
+        assert_eq!(
+            source_label(&event, &replica_set),
+            "(event FailedCreate ×3)"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod types;
 use k8s_openapi::api::core::v1::Event;
 use kube_runbook::{
     report::{Source, human_duration},
-    state::{event_count, event_reporter, event_time},
+    state::event_time,
 };
 
 use crate::{
@@ -40,11 +40,6 @@ impl Context<'_, '_> {
             let age = self.index.state.observed_at.duration_since(t);
             format!("{} ago", human_duration(age.unsigned_abs()))
         });
-        Source::Event {
-            reason: event.reason.clone().unwrap_or_default(),
-            count: Some(event_count(event)),
-            last_seen,
-            reporter: event_reporter(event).map(str::to_string),
-        }
+        Source::event(event, last_seen)
     }
 }

@@ -5,7 +5,7 @@
 use k8s_openapi::api::core::v1::Pod;
 use kube_runbook::{
     report::{Finding, Remedy, Severity, Source},
-    state::{controller_of, event_count, event_reporter},
+    state::controller_of,
 };
 
 use super::{
@@ -353,12 +353,10 @@ fn kubelet_not_finishing(
     for event in &teardown {
         finding = finding.evidence(
             event.message.as_deref().map(first_line).unwrap_or_default(),
-            Source::Event {
-                reason: event.reason.clone().unwrap_or_default(),
-                count: Some(event_count(event)),
-                last_seen: kube_runbook::state::event_time(event).map(|t| ago(t, ctx.now())),
-                reporter: event_reporter(event).map(str::to_string),
-            },
+            Source::event(
+                event,
+                kube_runbook::state::event_time(event).map(|t| ago(t, ctx.now())),
+            ),
         );
     }
     if teardown.is_empty() && not_ready.is_none() {

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Event, Node, Pod, PodSpec, PodStatus};
 use k8s_openapi::jiff::Timestamp;
 use kube_runbook::{
     report::{ObjectRef, Source, human_duration},
-    state::{ClusterState, Kind, event_count, event_reporter, event_time},
+    state::{ClusterState, Kind, event_time},
 };
 
 use super::containers::ContainerView;
@@ -101,12 +101,7 @@ impl<'a> PodContext<'a> {
     /// An event as evidence: its message, cited with reason, count, age and reporter.
     pub fn event_evidence(&self, event: &Event) -> (String, Source) {
         let message = event.message.as_deref().unwrap_or("").trim().to_string();
-        let source = Source::Event {
-            reason: event.reason.clone().unwrap_or_default(),
-            count: Some(event_count(event)),
-            last_seen: event_time(event).map(|t| self.age(t)),
-            reporter: event_reporter(event).map(str::to_string),
-        };
+        let source = Source::event(event, event_time(event).map(|t| self.age(t)));
         (message, source)
     }
 

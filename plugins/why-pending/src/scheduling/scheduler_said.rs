@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Pod;
 use kube_runbook::{
     report::{ObjectRef, Source, human_duration},
-    state::{ClusterState, event_count, event_reporter, event_time},
+    state::{ClusterState, event_time},
 };
 
 /// The scheduler's latest word on a pod, with where it was read.
@@ -29,12 +29,7 @@ pub fn latest(pod: &Pod, object: &ObjectRef, state: &ClusterState) -> Option<Sch
         });
         return Some(SchedulerSaid {
             message: event.message.clone().unwrap_or_default(),
-            source: Source::Event {
-                reason: "FailedScheduling".into(),
-                count: Some(event_count(event)),
-                last_seen,
-                reporter: event_reporter(event).map(str::to_string),
-            },
+            source: Source::event(event, last_seen),
         });
     }
     let condition = pod

@@ -109,6 +109,18 @@ async fn a_workload_whose_pods_are_refused_by_quota() {
             .contains("exceeded quota: no-pods"),
         "{out}"
     );
+    let event = &finding["evidence"][0]["source"];
+    assert_eq!(event["type"], "event", "{out}");
+    assert_eq!(
+        event["object"]["kind"], "ReplicaSet",
+        "the event is about the Deployment's ReplicaSet: {out}"
+    );
+    let text = run(cp, &["deploy/web", "-n", ns.name()]).await;
+    assert!(
+        text.stdout
+            .contains("(event FailedCreate on replicaset/web-"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,43 +24,47 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Where `--help` lists the flags that say which cluster to reach and as whom.
+const CONNECTION: &str = "Connection";
+
 /// The kubectl flags shared by all plugins (`--kubeconfig`, `--context`, `-n`, `-A`, `-o`, ...).
 #[derive(Debug, Clone, Args, Default)]
 pub struct KubectlFlags {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(help_heading = CONNECTION, long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<String>,
 
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(help_heading = CONNECTION, long, global = true, value_name = "NAME")]
     pub context: Option<String>,
 
     /// The kubeconfig cluster to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(help_heading = CONNECTION, long, global = true, value_name = "NAME")]
     pub cluster: Option<String>,
 
     /// The kubeconfig user to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(help_heading = CONNECTION, long, global = true, value_name = "NAME")]
     pub user: Option<String>,
 
     /// The address of the API server (overrides the kubeconfig's).
-    #[arg(short = 's', long, global = true, value_name = "URL")]
+    #[arg(help_heading = CONNECTION, short = 's', long, global = true, value_name = "URL")]
     pub server: Option<String>,
 
     /// A bearer token to authenticate with (instead of the kubeconfig user's credentials).
-    #[arg(long, global = true, value_name = "TOKEN")]
+    #[arg(help_heading = CONNECTION, long, global = true, value_name = "TOKEN")]
     pub token: Option<String>,
 
     /// Do not check the API server's certificate (insecure).
-    #[arg(long, global = true)]
+    #[arg(help_heading = CONNECTION, long, global = true)]
     pub insecure_skip_tls_verify: bool,
 
     /// Act as this user (impersonation, as `kubectl --as`).
-    #[arg(long = "as", global = true, value_name = "USER")]
+    #[arg(help_heading = CONNECTION, long = "as", global = true, value_name = "USER")]
     pub impersonate: Option<String>,
 
     /// Act as a member of this group (repeatable; needs --as).
     #[arg(
+        help_heading = CONNECTION,
         long = "as-group",
         global = true,
         value_name = "GROUP",
@@ -70,6 +74,7 @@ pub struct KubectlFlags {
 
     /// Act with this UID (needs --as).
     #[arg(
+        help_heading = CONNECTION,
         long = "as-uid",
         global = true,
         value_name = "UID",
@@ -90,7 +95,7 @@ pub struct KubectlFlags {
     pub selector: Option<String>,
 
     /// How long to wait for one API request before giving up (e.g. 10s, 1m; 0 waits forever).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s")]
+    #[arg(help_heading = CONNECTION, long, global = true, value_name = "DURATION", default_value = "30s")]
     pub request_timeout: String,
 
     /// Output format.

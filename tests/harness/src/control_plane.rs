@@ -105,6 +105,14 @@ impl ControlPlane {
         self.start_duration
     }
 
+    /// `(name, pid)` of every component process, in start order.
+    pub fn component_pids(&self) -> Vec<(String, u32)> {
+        self.components
+            .iter()
+            .map(|c| (c.name().to_string(), c.pid()))
+            .collect()
+    }
+
     /// Panics with the tail of its log if any component has exited.
     pub fn assert_running(&self) {
         for component in &self.components {

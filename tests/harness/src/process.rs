@@ -48,6 +48,11 @@ impl Component {
         &self.name
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.lock().id()
+    }
+
     /// The log file (stdout and stderr).
     pub fn log(&self) -> &Path {
         &self.log

@@ -1,9 +1,13 @@
 //! The demo: a real local control plane, the broken scenarios of `examples/`, and every plugin
 //! run on them through kubectl, as a user would type it. `--keep` leaves the cluster running.
+//! Exits 0 once every plugin has run on its scenarios (the plugins themselves exit 1: each finds
+//! what its example breaks); panics (exit code 101) if a scenario does not settle in time.
 
 mod scenarios;
+mod settle;
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
+use std::time::Instant;
 
 use kube_runbooks_harness::{ControlPlane, RunCommand};
 
@@ -43,8 +47,12 @@ async fn main() {
     for scenario in &scenarios {
         scenario.create(cp).await;
     }
-    // Let the scheduler, the endpointslice and disruption controllers act on what was created.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    println!("Waiting for the scheduler and the controllers to act on each scenario...");
+    let began = Instant::now();
+    for scenario in &scenarios {
+        scenario.settle(cp).await;
+    }
+    println!("  settled in {:.1}s\n", began.elapsed().as_secs_f64());
 
     for scenario in &scenarios {
         println!("━━ {} ━━", scenario.file);
@@ -93,26 +101,17 @@ impl Scenario {
         let ns = cp.namespace(&self.namespace).await;
         ns.apply_yaml(&self.yaml).await;
         self.namespace_name.set(ns.name().to_string()).ok();
-        if self.file.starts_with("unstick-") {
-            delete_custom_objects(cp, ns.name(), &self.yaml).await;
+        if self.plugin() == Some("unstick") {
+            delete_custom_objects(cp, ns.name(), &self.custom_objects()).await;
         }
     }
 }
 
 /// Deletes the scenario's custom objects so their finalizers leave them Terminating.
-async fn delete_custom_objects(cp: &ControlPlane, namespace: &str, yaml: &str) {
-    let words: Vec<String> = yaml
-        .split("\n---")
-        .filter(|doc| !doc.contains("kind: CustomResourceDefinition"))
-        .filter_map(|doc| {
-            let kind = doc.lines().find_map(|l| l.strip_prefix("kind: "))?;
-            let name = doc.lines().find_map(|l| l.trim().strip_prefix("name: "))?;
-            Some(format!("{}/{}", kind.to_lowercase(), name))
-        })
-        .collect();
-    for object in words {
+async fn delete_custom_objects(cp: &ControlPlane, namespace: &str, objects: &[String]) {
+    for object in objects {
         let out = cp
-            .kubectl(&["delete", &object, "-n", namespace, "--wait=false"])
+            .kubectl(&["delete", object, "-n", namespace, "--wait=false"])
             .await;
         if !out.success() {
             println!("(could not delete {object}: {})", out.stderr.trim());

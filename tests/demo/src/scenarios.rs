@@ -2,6 +2,9 @@
 
 use std::{cell::OnceCell, path::Path};
 
+/// The plugins the demo runs; an example file's name starts with the plugin it is for.
+pub const PLUGINS: [&str; 4] = ["safe-drain", "svc-check", "unstick", "why-pending"];
+
 /// One example file, applied in a namespace of its own.
 pub struct Scenario {
     pub file: String,
@@ -9,6 +12,8 @@ pub struct Scenario {
     pub namespace: String,
     /// The namespace actually created.
     pub namespace_name: OnceCell<String>,
+    /// The node `safe-drain` plans to drain: the one running the scenario's pods.
+    pub drain_node: OnceCell<String>,
     /// The file's leading comment: what is broken.
     pub description: String,
     pub yaml: String,
@@ -44,6 +49,7 @@ pub fn load_scenarios(dir: &Path) -> Vec<Scenario> {
             Scenario {
                 namespace: file.trim_end_matches(".yaml").to_string(),
                 namespace_name: OnceCell::new(),
+                drain_node: OnceCell::new(),
                 file,
                 description,
                 yaml,
@@ -53,19 +59,49 @@ pub fn load_scenarios(dir: &Path) -> Vec<Scenario> {
 }
 
 impl Scenario {
+    /// The plugin this scenario is for.
+    pub fn plugin(&self) -> Option<&'static str> {
+        PLUGINS
+            .into_iter()
+            .find(|p| self.file.starts_with(&format!("{p}-")))
+    }
+
+    /// The namespace created for the scenario (empty before it is created).
+    pub fn namespace(&self) -> &str {
+        self.namespace_name.get().map_or("", String::as_str)
+    }
+
     /// The kubectl commands (without `kubectl`) that explain this scenario.
     pub fn commands(&self) -> Vec<Vec<String>> {
-        let ns = self.namespace_name.get().cloned().unwrap_or_default();
-        let plugin = self.file.split('-').take(2).collect::<Vec<_>>().join("-");
         let with_ns = |args: Vec<&str>| {
             let mut words: Vec<String> = args.into_iter().map(str::to_string).collect();
-            words.extend(["-n".to_string(), ns.clone()]);
+            words.extend(["-n".to_string(), self.namespace().to_string()]);
             words
         };
-        match plugin.as_str() {
-            "safe-drain" => vec![with_ns(vec!["safe-drain", "demo-general-a", "--plan"])],
-            "why-pending" | "svc-check" | "unstick" => vec![with_ns(vec![&plugin])],
-            _ => Vec::new(),
+        match self.plugin() {
+            Some("safe-drain") => {
+                let node = self
+                    .drain_node
+                    .get()
+                    .map_or("demo-general-a", String::as_str);
+                vec![with_ns(vec!["safe-drain", node, "--plan"])]
+            }
+            Some(plugin) => vec![with_ns(vec![plugin])],
+            None => Vec::new(),
         }
+    }
+
+    /// `kind/name` of every object of the file but its CustomResourceDefinitions: what an unstick
+    /// scenario deletes to leave it Terminating.
+    pub fn custom_objects(&self) -> Vec<String> {
+        self.yaml
+            .split("\n---")
+            .filter(|doc| !doc.contains("kind: CustomResourceDefinition"))
+            .filter_map(|doc| {
+                let kind = doc.lines().find_map(|l| l.strip_prefix("kind: "))?;
+                let name = doc.lines().find_map(|l| l.trim().strip_prefix("name: "))?;
+                Some(format!("{}/{}", kind.to_lowercase(), name))
+            })
+            .collect()
     }
 }

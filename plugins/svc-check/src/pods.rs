@@ -133,7 +133,7 @@ pub fn plain_init_containers(pod: &Pod) -> impl Iterator<Item = &Container> {
         .filter(|c| !is_sidecar(c))
 }
 
-fn is_sidecar(container: &Container) -> bool {
+pub fn is_sidecar(container: &Container) -> bool {
     container.restart_policy.as_deref() == Some("Always")
 }
 

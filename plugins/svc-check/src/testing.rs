@@ -171,6 +171,18 @@ impl Fixture {
         self
     }
 
+    pub fn edit_node(&mut self, name: &str, edit: impl Fn(&mut Value)) -> &mut Self {
+        edit_in(&mut self.state.nodes, name, edit);
+        self
+    }
+
+    pub fn remove_node(&mut self, name: &str) -> &mut Self {
+        self.state
+            .nodes
+            .retain(|n| n.metadata.name.as_deref() != Some(name));
+        self
+    }
+
     pub fn remove_pod(&mut self, name: &str) -> &mut Self {
         self.state
             .pods

@@ -7,7 +7,7 @@ use kube_runbook::{
     state::Kind,
 };
 
-use super::{Context, readiness};
+use super::{Context, not_ready};
 use crate::{
     chain::{Link, Observation},
     index::Index,
@@ -153,7 +153,7 @@ fn down(cx: &Context, dns: &ClusterDns) -> Observation {
     );
     match dns.pods.first() {
         Some(pod) => {
-            let reason = readiness::why_not_ready(cx, pod);
+            let reason = not_ready::why(cx, pod);
             finding = finding.evidence(
                 format!("DNS pod {}: {}", pods::name(pod), reason.text),
                 reason.source,

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod finished_pods;
 pub mod load_balancer;
 pub mod network_policy;
+pub mod not_ready;
 pub mod ports;
 pub mod proxy;
 pub mod readiness;

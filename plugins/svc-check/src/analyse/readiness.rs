@@ -1,5 +1,5 @@
-//! Backends that are not ready, and why (probe failures from Unhealthy events, containers
-//! waiting, readiness gates, a NotReady node); ready pods with no readiness probe (003 6.4.2).
+//! Backends that are not ready, and why (pod by pod, from [`not_ready`]); ready pods with no
+//! readiness probe (003 6.4.2).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,11 @@ use k8s_openapi::api::core::v1::Pod;
 use kube_runbook::report::{Finding, ObjectRef, Remedy, Severity, Source};
 use serde_json::json;
 
-use super::{Context, ports};
+use super::{
+    Context,
+    not_ready::{self, Reason},
+    ports,
+};
 use crate::{
     backends::Selection,
     chain::{Link, Observation, plural},
@@ -16,14 +20,6 @@ use crate::{
 
 /// How many pods (or groups of pods with the same reason) to show.
 const SHOWN: usize = 5;
-
-/// Why one pod is not ready, in words, with its evidence and the command to dig further.
-pub struct Reason {
-    pub text: String,
-    pub source: Source,
-    /// `kubectl why-pending POD -n NS` when the pod is not running.
-    pub handoff: Option<String>,
-}
 
 pub fn check(cx: &Context) -> Vec<Observation> {
     let mut observations = Vec::new();
@@ -107,7 +103,7 @@ fn not_ready_backends(cx: &Context, not_ready: &[&Pod], total: usize) -> Observa
     };
     let reasons: Vec<(&Pod, Reason)> = not_ready
         .iter()
-        .map(|p| (*p, why_not_ready(cx, p)))
+        .map(|p| (*p, not_ready::why(cx, p)))
         .collect();
     let mut groups: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
     for (pod, reason) in &reasons {
@@ -138,13 +134,14 @@ fn not_ready_backends(cx: &Context, not_ready: &[&Pod], total: usize) -> Observa
             reason.handoff.clone().unwrap_or_default(),
         ));
     }
-    if reasons
-        .iter()
-        .any(|(_, r)| r.text.starts_with("the readiness probe fails"))
-    {
-        finding = finding.remedy(Remedy::step(
-            "Fix what the probe reports, or the probe itself if it checks the wrong path, port or timeout",
-        ));
+    let mut remedies: Vec<&Remedy> = Vec::new();
+    for remedy in reasons.iter().filter_map(|(_, r)| r.remedy.as_ref()) {
+        if !remedies.contains(&remedy) {
+            remedies.push(remedy);
+        }
+    }
+    for remedy in remedies {
+        finding = finding.remedy(remedy.clone());
     }
     if let Some((pod, _)) = reasons.first() {
         finding = finding.remedy(Remedy::command(
@@ -169,198 +166,6 @@ fn not_ready_backends(cx: &Context, not_ready: &[&Pod], total: usize) -> Observa
         link,
         finding.details(json!({"notReady": details, "backends": total})),
     )
-}
-
-/// Why `pod` is not ready: the first cause found, from the most basic up.
-pub fn why_not_ready(cx: &Context, pod: &Pod) -> Reason {
-    let object = ObjectRef::namespaced("Pod", pods::namespace(pod), pods::name(pod));
-    let field = |path: &str| Source::Field {
-        object: object.clone(),
-        path: path.to_string(),
-    };
-    let handoff = Some(pods::why_pending_command(pod));
-    let Some(node) = pods::node(pod) else {
-        let message = pods::condition(pod, "PodScheduled")
-            .and_then(|c| c.message.clone())
-            .map(|m| format!(": {m}"))
-            .unwrap_or_default();
-        return Reason {
-            text: format!("is not scheduled on any node{message}"),
-            source: field("spec.nodeName"),
-            handoff,
-        };
-    };
-    if let Some(node_object) = cx.index.node(node)
-        && !node_ready(node_object)
-    {
-        return Reason {
-            text: format!(
-                "runs on node {node}, which is not Ready; the node controller marked the pod not ready"
-            ),
-            source: Source::Condition {
-                object: ObjectRef::cluster("Node", node),
-                condition_type: "Ready".into(),
-                status: "False".into(),
-                reason: None,
-            },
-            handoff: None,
-        };
-    }
-    let status = pod.status.as_ref();
-    for init in status
-        .and_then(|s| s.init_container_statuses.as_ref())
-        .into_iter()
-        .flatten()
-    {
-        let done = init
-            .state
-            .as_ref()
-            .and_then(|s| s.terminated.as_ref())
-            .is_some_and(|t| t.exit_code == 0);
-        let sidecar_running = init.started == Some(true) && init.ready;
-        if !done && !sidecar_running {
-            let waiting = init
-                .state
-                .as_ref()
-                .and_then(|s| s.waiting.as_ref())
-                .and_then(|w| w.reason.clone())
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            return Reason {
-                text: format!("init container {} has not finished{waiting}", init.name),
-                source: field("status.initContainerStatuses"),
-                handoff,
-            };
-        }
-    }
-    let containers = status.and_then(|s| s.container_statuses.as_ref());
-    for container in containers.into_iter().flatten() {
-        let state = container.state.as_ref();
-        if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
-            let reason = waiting.reason.as_deref().unwrap_or("Waiting");
-            let message = waiting
-                .message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
-            return Reason {
-                text: format!("container {} is waiting: {reason}{message}", container.name),
-                source: field("status.containerStatuses[*].state.waiting"),
-                handoff,
-            };
-        }
-        if let Some(terminated) = state.and_then(|s| s.terminated.as_ref()) {
-            return Reason {
-                text: format!(
-                    "container {} terminated ({}, exit code {})",
-                    container.name,
-                    terminated.reason.as_deref().unwrap_or("Terminated"),
-                    terminated.exit_code
-                ),
-                source: field("status.containerStatuses[*].state.terminated"),
-                handoff,
-            };
-        }
-    }
-    if containers.is_none() && pods::phase(pod) == "Pending" {
-        return Reason {
-            text: "is Pending: its containers have not started".into(),
-            source: field("status.phase"),
-            handoff,
-        };
-    }
-    let probe_failure = cx
-        .index
-        .events_for(
-            "Pod",
-            pods::namespace(pod),
-            pods::name(pod),
-            pod.metadata.uid.as_deref(),
-        )
-        .into_iter()
-        .find(|e| {
-            e.reason.as_deref() == Some("Unhealthy")
-                && e.message
-                    .as_deref()
-                    .is_some_and(|m| m.starts_with("Readiness probe"))
-        });
-    if let Some(event) = probe_failure {
-        return Reason {
-            text: format!(
-                "the readiness probe fails: {}",
-                event.message.as_deref().unwrap_or_default().trim()
-            ),
-            source: cx.event_source(event),
-            handoff: None,
-        };
-    }
-    let unready: Vec<&str> = containers
-        .into_iter()
-        .flatten()
-        .filter(|c| !c.ready)
-        .map(|c| c.name.as_str())
-        .collect();
-    if let Some(name) = unready.first() {
-        let has_probe = pods::serving_containers(pod)
-            .any(|s| s.container.name == *name && s.container.readiness_probe.is_some());
-        let text = if has_probe {
-            format!("container {name} is running but its readiness probe has not passed")
-        } else {
-            format!("container {name} is running but not ready")
-        };
-        return Reason {
-            text,
-            source: field("status.containerStatuses[*].ready"),
-            handoff: None,
-        };
-    }
-    let gates: Vec<String> = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.readiness_gates.as_ref())
-        .into_iter()
-        .flatten()
-        .filter(|gate| {
-            pods::condition(pod, &gate.condition_type).is_none_or(|c| c.status != "True")
-        })
-        .map(|gate| gate.condition_type.clone())
-        .collect();
-    if !gates.is_empty() {
-        return Reason {
-            text: format!(
-                "its containers are ready but readiness gate {} is not True; the controller that owns it has not set it",
-                gates.join(", ")
-            ),
-            source: field("spec.readinessGates"),
-            handoff: None,
-        };
-    }
-    let ready = pods::condition(pod, "Ready");
-    Reason {
-        text: format!(
-            "its Ready condition is {}{}",
-            ready.map_or("missing", |c| c.status.as_str()),
-            ready
-                .and_then(|c| c.reason.as_deref().or(c.message.as_deref()))
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ),
-        source: Source::Condition {
-            object,
-            condition_type: "Ready".into(),
-            status: ready.map_or("Unknown".into(), |c| c.status.clone()),
-            reason: ready.and_then(|c| c.reason.clone()),
-        },
-        handoff: None,
-    }
-}
-
-fn node_ready(node: &k8s_openapi::api::core::v1::Node) -> bool {
-    node.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-        .is_none_or(|c| c.status == "True")
 }
 
 /// Ready pods whose serving container has no readiness probe: traffic reaches them as soon as

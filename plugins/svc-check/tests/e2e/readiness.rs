@@ -1,11 +1,22 @@
-//! Backends that are not ready, and why; pods without readiness probes; publishNotReadyAddresses;
-//! endpoints that only terminate.
+//! Backends that are not ready, and why (probes, waiting containers, a lost node, readiness
+//! gates); pods without readiness probes; publishNotReadyAddresses; endpoints that only terminate.
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{DeleteParams, Patch, PatchParams};
-use serde_json::json;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::{
+    Api,
+    api::{DeleteParams, Patch, PatchParams},
+};
+use kube_runbooks_harness::RunOutput;
+use serde_json::{Value, json};
 
 use crate::cluster::{assert_culprit, deployment, first_line, node, scenario, service};
+
+/// The verdict ends with `title`, the culprit is no-ready-backends on the ready-pod link.
+fn assert_no_ready_backends(out: &RunOutput, title: &str) {
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(first_line(out).ends_with(title), "{out}");
+    assert_culprit(out, "ready pod", "no-ready-backends");
+}
 
 #[tokio::test]
 async fn failing_readiness_probes_are_quoted() {
@@ -28,13 +39,10 @@ async fn failing_readiness_probes_are_quoted() {
     s.wait_ready_endpoints("web", 0).await;
     s.wait_endpoints("web", 2).await;
     let out = s.check(&["web"]).await;
-    assert_eq!(out.code, Some(1), "{out}");
-    assert!(
-        first_line(&out)
-            .ends_with("traffic cannot reach a ready backend: none of its 2 backend pods is ready"),
-        "{out}"
+    assert_no_ready_backends(
+        &out,
+        "traffic cannot reach a ready backend: none of its 2 backend pods is ready",
     );
-    assert_culprit(&out, "ready pod", "no-ready-backends");
     assert!(out.stdout.contains("the readiness probe fails: Readiness probe failed: HTTP probe failed with statuscode: 503 (event Unhealthy ×7"), "{out}");
 }
 
@@ -49,12 +57,7 @@ async fn waiting_containers_are_handed_to_why_pending() {
     s.wait_ready_endpoints("web", 0).await;
     let name = pods[0].metadata.name.clone().unwrap_or_default();
     let out = s.check(&["web"]).await;
-    assert_eq!(out.code, Some(1), "{out}");
-    assert!(
-        first_line(&out).ends_with("its only backend pod is not ready"),
-        "{out}"
-    );
-    assert_culprit(&out, "ready pod", "no-ready-backends");
+    assert_no_ready_backends(&out, "its only backend pod is not ready");
     assert!(
         out.stdout
             .contains("container app is waiting: CrashLoopBackOff: back-off 2m40s"),
@@ -63,6 +66,131 @@ async fn waiting_containers_are_handed_to_why_pending() {
     assert!(
         out.stdout
             .contains(&format!("kubectl why-pending {name} -n {}", s.name())),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_backend_on_a_node_that_stopped_reporting_names_the_node() {
+    let s = scenario("node-lost").await;
+    s.web_on("node-lost-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    let pods = s.wait_ready("app=web", 1).await;
+    s.wait_ready_endpoints("web", 1).await;
+    s.cp.stop_heartbeat("node-lost-1").await;
+    s.cp.wait_node_condition("node-lost-1", "Ready", "Unknown")
+        .await;
+    let name = pods[0].metadata.name.clone().unwrap_or_default();
+    s.ns.wait_pod_condition(&name, "Ready", "False").await;
+    s.wait_ready_endpoints("web", 0).await;
+    let out = s.check(&["web"]).await;
+    // Its kube-proxy pod stays not ready: without the node the DaemonSet is whole again.
+    Api::<Node>::all(s.cp.client())
+        .delete("node-lost-1", &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("delete node: {e}"));
+    assert_no_ready_backends(&out, "its only backend pod is not ready");
+    assert!(
+        out.stdout.contains(&format!(
+            "pod {name}: runs on node node-lost-1, whose Ready condition is Unknown (NodeStatusUnknown: Kubelet stopped posting node status.): its kubelet stopped reporting, so the node lifecycle controller marked the pod not ready"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("kubectl describe node node-lost-1"),
+        "{out}"
+    );
+}
+
+/// A pod `name` on node `node` with readiness gate `gate`.
+fn gated_pod(name: &str, node: &str, gate: &str) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  labels: {{app: web}}
+spec:
+  nodeSelector: {{svc-check-e2e/node: {node}}}
+  readinessGates: [{{conditionType: "{gate}"}}]
+  containers:
+  - {{name: app, image: registry.example/web:1.0, ports: [{{containerPort: 8080}}], readinessProbe: {{tcpSocket: {{port: 8080}}}}}}
+"#
+    )
+}
+
+/// The pod's conditions as the kubelet sets them when readiness gate `gate` is not True: the
+/// containers ready, the pod not; `gate_condition` is what the gate's controller set, if anything.
+fn gate_not_ready(gate: &str, gate_condition: Option<Value>) -> Value {
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let message = match &gate_condition {
+        None => format!("corresponding condition of pod readiness gate \"{gate}\" does not exist."),
+        Some(_) => {
+            format!("the status of pod readiness gate \"{gate}\" is not \"True\", but False")
+        }
+    };
+    let mut conditions = vec![
+        json!({"type": "Initialized", "status": "True", "lastTransitionTime": now}),
+        json!({"type": "ContainersReady", "status": "True", "lastTransitionTime": now}),
+        json!({"type": "Ready", "status": "False", "reason": "ReadinessGatesNotReady", "message": message, "lastTransitionTime": now}),
+    ];
+    conditions.extend(gate_condition);
+    json!({"conditions": conditions})
+}
+
+#[tokio::test]
+async fn readiness_gates_not_set_name_the_gate_and_its_owner() {
+    let s = scenario("gates").await;
+    node(s.cp, "gates-1", &[]).await;
+    let aws = "target-health.elbv2.k8s.aws/k8s-web-5f2a";
+    s.apply(&gated_pod(
+        "unregistered",
+        "gates-1",
+        "example.com/lb-registered",
+    ))
+    .await;
+    s.apply(&gated_pod("unhealthy-target", "gates-1", aws))
+        .await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
+    s.wait_ready("app=web", 2).await;
+    s.wait_ready_endpoints("web", 2).await;
+    s.patch_pod_status(
+        "unregistered",
+        gate_not_ready("example.com/lb-registered", None),
+    )
+    .await;
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    s.patch_pod_status(
+        "unhealthy-target",
+        gate_not_ready(
+            aws,
+            Some(
+                json!({"type": aws, "status": "False", "reason": "Target.FailedHealthChecks",
+                "message": "Health checks failed", "lastTransitionTime": now}),
+            ),
+        ),
+    )
+    .await;
+    s.wait_ready_endpoints("web", 0).await;
+    let out = s.check(&["web"]).await;
+    assert_no_ready_backends(&out, "none of its 2 backend pods is ready");
+    assert!(
+        out.stdout.contains(
+            "pod unregistered: readiness gate example.com/lb-registered has no condition on the pod yet: the containers are ready, but the pod is ready only once its owner, typically a load-balancer controller, sets condition example.com/lb-registered to True"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "pod unhealthy-target: readiness gate {aws} is False (Target.FailedHealthChecks: Health checks failed): the containers are ready, but the pod is ready only once the AWS Load Balancer Controller sets condition {aws} to True"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(
+            "Check that the AWS Load Balancer Controller runs and has registered the pod"
+        ),
         "{out}"
     );
 }

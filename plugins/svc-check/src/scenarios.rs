@@ -455,7 +455,7 @@ fn a_pending_load_balancer_without_any_controller() {
 }
 
 #[test]
-fn a_load_balancer_class_nothing_acts_on() {
+fn a_load_balancer_class_no_controller_serves() {
     let mut f = Fixture::healthy_web();
     f.edit_service("web", |s| {
         s["spec"]["type"] = json!("LoadBalancer");
@@ -465,7 +465,7 @@ fn a_load_balancer_class_nothing_acts_on() {
     let pending = find(&findings, "load-balancer-pending");
     assert_eq!(
         pending.title,
-        "EXTERNAL-IP is pending: no controller has acted on loadBalancerClass example.com/internal"
+        "EXTERNAL-IP is pending: no controller for loadBalancerClass example.com/internal appears to be installed"
     );
     assert!(
         pending

@@ -1,10 +1,14 @@
 //! LoadBalancer Services: EXTERNAL-IP pending (and why), two Services on one address and port,
 //! externalTrafficPolicy Local.
 
+use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::DeleteParams;
+use kube_runbooks_harness::poll_until;
 use serde_json::json;
 
-use crate::cluster::{assert_culprit, deployment, exclusive_scenario, first_line, node, scenario};
+use crate::cluster::{
+    WAIT, assert_culprit, deployment, exclusive_scenario, first_line, node, scenario,
+};
 
 fn load_balancer(name: &str, app: &str, extra: &str) -> String {
     format!(
@@ -68,6 +72,78 @@ async fn a_controller_without_ready_pods_keeps_addresses_pending() {
     );
     assert_culprit(&out, "Service port", "load-balancer-pending");
     assert!(out.stdout.contains("stuck in leader election"), "{out}");
+}
+
+#[tokio::test]
+async fn metallb_is_blamed_only_for_the_services_it_serves() {
+    let s = exclusive_scenario("lb-metallb").await;
+    s.web_on("lb-metallb-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&deployment(
+        "metallb-controller",
+        1,
+        "{app: metallb}",
+        "lb-metallb-1",
+        "[]",
+        false,
+    ))
+    .await;
+    s.apply(&load_balancer("web", "web", "")).await;
+    s.apply(&load_balancer(
+        "internal",
+        "web",
+        "  loadBalancerClass: example.com/internal\n",
+    ))
+    .await;
+    let deployments = s.ns.api::<Deployment>();
+    poll_until(WAIT, "metallb-controller ready", || async {
+        let status = deployments
+            .get("metallb-controller")
+            .await
+            .map_err(|e| e.to_string())?
+            .status;
+        match status.as_ref().and_then(|s| s.ready_replicas) {
+            Some(1) => Ok(()),
+            _ => Err(format!("{status:?}")),
+        }
+    })
+    .await;
+    s.wait_ready_endpoints("web", 1).await;
+    s.wait_ready_endpoints("internal", 1).await;
+    let unclassed = s.check(&["web"]).await;
+    let classed = s.check(&["internal"]).await;
+    deployments
+        .delete("metallb-controller", &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("cleanup: {e}"));
+    assert_eq!(unclassed.code, Some(1), "{unclassed}");
+    assert!(
+        first_line(&unclassed).ends_with(
+            "EXTERNAL-IP is pending: MetalLB has not assigned an address from any IPAddressPool"
+        ),
+        "{unclassed}"
+    );
+    assert_culprit(&unclassed, "Service port", "load-balancer-pending");
+    assert!(
+        unclassed
+            .stdout
+            .contains(&format!("kubectl get ipaddresspools -n {}", s.name())),
+        "{unclassed}"
+    );
+    assert_eq!(classed.code, Some(1), "{classed}");
+    assert!(
+        first_line(&classed).ends_with(
+            "EXTERNAL-IP is pending: no controller for loadBalancerClass example.com/internal appears to be installed"
+        ),
+        "{classed}"
+    );
+    assert!(
+        classed.stdout.contains(&format!(
+            "MetalLB (Deployment {}/metallb-controller) is ready, but serves only Services without a loadBalancerClass",
+            s.name()
+        )),
+        "{classed}"
+    );
+    assert!(!classed.stdout.contains("ipaddresspools"), "{classed}");
 }
 
 #[tokio::test]
@@ -160,7 +236,7 @@ async fn a_pending_address_quotes_the_controller_events_and_the_class() {
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
         first_line(&out).ends_with(
-            "EXTERNAL-IP is pending: no controller has acted on loadBalancerClass example.com/internal"
+            "EXTERNAL-IP is pending: no controller for loadBalancerClass example.com/internal appears to be installed"
         ),
         "{out}"
     );

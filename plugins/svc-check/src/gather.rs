@@ -20,6 +20,7 @@ use kube_runbook::{
 use crate::{
     coverage::Coverage,
     model::{ServiceKind, Subject},
+    namespaces::{self, Existence},
     pods,
     request::Request,
 };
@@ -51,6 +52,8 @@ const PAGE_SIZE: u32 = 500;
 pub struct Gathered {
     pub state: ClusterState,
     pub coverage: Coverage,
+    /// Namespaces could not be listed nor the asked one got: it may not exist.
+    pub namespace_unverified: bool,
 }
 
 pub async fn gather(target: &Target, request: &Request, verbose: bool) -> Result<Gathered, Error> {
@@ -64,7 +67,11 @@ pub async fn gather(target: &Target, request: &Request, verbose: bool) -> Result
                 });
             }
             let coverage = Coverage::everywhere(&state);
-            Gathered { state, coverage }
+            Gathered {
+                state,
+                coverage,
+                namespace_unverified: false,
+            }
         }
         Target::Live(conn) => live(target, conn, request, verbose).await?,
     };
@@ -109,6 +116,7 @@ async fn live(
             k8s_openapi::jiff::Timestamp::now(),
         ),
         coverage: Coverage::default(),
+        namespace_unverified: false,
     };
     for ((ns, _), result) in plan.iter().zip(results) {
         absorb(&mut gathered, *ns, result?, &BTreeSet::new());
@@ -121,6 +129,9 @@ async fn live(
                 .record(scope, &BTreeSet::from([Kind::Event]));
         }
         Err(unavailable) => gathered.state.unavailable.push(unavailable),
+    }
+    if !gathered.coverage.lists(Kind::Namespace, "") {
+        verify_namespaces(conn, request, &mut gathered).await?;
     }
     if !gathered
         .coverage
@@ -135,6 +146,33 @@ async fn live(
     }
     second_round(target, &mut gathered, scope, verbose).await?;
     Ok(gathered)
+}
+
+/// Namespaces unlistable: each asked namespace is got by name; a missing one is not found, the
+/// asked one that cannot be got either is noted for the empty answer.
+async fn verify_namespaces(
+    conn: &Connection,
+    request: &Request,
+    gathered: &mut Gathered,
+) -> Result<(), Error> {
+    let asked: BTreeSet<&str> = request
+        .namespace
+        .iter()
+        .map(String::as_str)
+        .chain(request.from.iter().map(|f| f.namespace.as_str()))
+        .collect();
+    for namespace in asked {
+        match namespaces::existence(conn, namespace).await? {
+            Existence::Missing => {
+                return Err(namespaces::not_found(conn, &gathered.state, namespace).await);
+            }
+            Existence::Unknown => {
+                gathered.namespace_unverified |= request.namespace.as_deref() == Some(namespace);
+            }
+            Existence::Exists => {}
+        }
+    }
+    Ok(())
 }
 
 /// LoadBalancer Services need every Service (shared addresses) and every Deployment (controllers).

@@ -16,6 +16,7 @@ pub mod index;
 pub mod infra;
 pub mod labels;
 pub mod model;
+pub mod namespaces;
 pub mod pods;
 pub mod request;
 pub mod steps;

@@ -27,6 +27,10 @@ async fn run(args: Args) -> Result<u8, Error> {
     let examination = examine(&index, &request);
     let report = Report::new("svc-check", &gathered.state, examination.findings);
     let empty = match examination.services {
+        0 if gathered.namespace_unverified => format!(
+            "no Services in {} (it may not exist: namespaces could not be listed)",
+            request.scope()
+        ),
         0 => format!("no Services in {}", request.scope()),
         n => format!(
             "all {n} Service{} in {} reach a ready backend",

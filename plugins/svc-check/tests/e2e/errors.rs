@@ -46,6 +46,82 @@ async fn an_unknown_namespace_is_not_found() {
     assert!(out.stderr.contains(&format!("\"{}\"", s.name())), "{out}");
 }
 
+/// A ClusterRole `name` listing what svc-check reads everywhere but Namespaces, bound to user
+/// `name`; `get_namespaces` lets it get one namespace by name.
+fn reader_without_namespace_list(name: &str, get_namespaces: bool) -> String {
+    let get = if get_namespaces {
+        "\n- {apiGroups: [\"\"], resources: [namespaces], verbs: [get]}"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {name}}}
+rules:
+- {{apiGroups: [""], resources: [services, pods, events, nodes], verbs: [list]}}{get}
+- {{apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list]}}
+- {{apiGroups: [networking.k8s.io], resources: [networkpolicies], verbs: [list]}}
+- {{apiGroups: [apps], resources: [daemonsets, deployments], verbs: [list]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {name}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {name}}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {name}}}]
+"#
+    )
+}
+
+#[tokio::test]
+async fn an_unknown_namespace_is_found_out_without_listing_namespaces() {
+    let s = scenario("ns-unlisted").await;
+    s.apply(&service("checkout", "{app: checkout}", "8080"))
+        .await;
+    let getter = format!("{}-get", s.name());
+    let blind = format!("{}-blind", s.name());
+    s.apply(&reader_without_namespace_list(&getter, true)).await;
+    s.apply(&reader_without_namespace_list(&blind, false)).await;
+    let typo = format!("{}x", s.name());
+    let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-svc_check"));
+    let getter_config = s.cp.kubeconfig_for(&getter, &[]);
+    let out =
+        s.cp.run_with_kubeconfig(bin, &["-n", &typo], &getter_config)
+            .await;
+    assert_eq!(out.code, Some(NOT_FOUND), "{out}");
+    assert!(
+        out.stderr
+            .contains(&format!("namespace \"{typo}\" not found")),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("hint: did you mean \"{}\"?", s.name())),
+        "{out}"
+    );
+    let blind_config = s.cp.kubeconfig_for(&blind, &[]);
+    let out =
+        s.cp.run_with_kubeconfig(bin, &["-n", &typo], &blind_config)
+            .await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "✓ no Services in namespace {typo} (it may not exist: namespaces could not be listed)"
+        ),
+        "{out}"
+    );
+    let out =
+        s.cp.run_with_kubeconfig(bin, &["-n", s.name()], &blind_config)
+            .await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        first_line(&out).starts_with(&format!("✗ Service {}/checkout: ", s.name())),
+        "{out}"
+    );
+}
+
 #[tokio::test]
 async fn missing_permissions_are_forbidden() {
     let s = scenario("forbidden").await;

@@ -142,15 +142,24 @@ impl Chain<'_> {
         }
     }
 
-    /// `client → DNS web.shop.svc ✓ → port 80/TCP ✓ → ...`
-    pub fn line(&self) -> String {
+    /// The client's step: named after the `--from` pod, if any.
+    fn client_step(&self) -> Step {
         let client = match &self.client {
             Some(pod) => format!("client {pod}"),
             None => "client".to_string(),
         };
-        let client_step = Step::new(Link::Client, client);
-        std::iter::once(&client_step)
-            .chain(self.steps.iter().filter(|s| s.link != Link::Client))
+        Step::new(Link::Client, client)
+    }
+
+    /// Every link as shown, the client first; text and JSON give the same chain.
+    fn shown<'s>(&'s self, client: &'s Step) -> impl Iterator<Item = &'s Step> {
+        std::iter::once(client).chain(self.steps.iter().filter(|s| s.link != Link::Client))
+    }
+
+    /// `client → DNS web.shop.svc ✓ → port 80/TCP ✓ → ...`
+    pub fn line(&self) -> String {
+        let client = self.client_step();
+        self.shown(&client)
             .map(|s| format!("{} {}", s.text, self.state(s).mark()))
             .collect::<Vec<_>>()
             .join(" → ")
@@ -217,9 +226,9 @@ impl Chain<'_> {
                 );
             }
         }
+        let client = self.client_step();
         let chain: Vec<_> = self
-            .steps
-            .iter()
+            .shown(&client)
             .map(|s| {
                 json!({
                     "link": s.link,
@@ -349,6 +358,16 @@ mod tests {
         );
         assert_eq!(verdict.details["brokenLink"], "endpoints");
         assert_eq!(verdict.details["culprit"], "selector-matches-no-pods");
+        assert_eq!(
+            verdict.details["chain"],
+            serde_json::json!([
+                {"link": "client", "step": "client", "status": "ok"},
+                {"link": "dns", "step": "DNS web.shop.svc", "status": "warning"},
+                {"link": "endpoints", "step": "endpoints", "status": "broken"},
+                {"link": "readyPod", "step": "ready pods", "status": "broken"}
+            ]),
+            "the JSON chain is the text line's"
+        );
     }
 
     #[test]

@@ -1,11 +1,62 @@
 //! The same answer as JSON and YAML, from a snapshot, and across all namespaces.
 
+use serde_json::Value;
+
 use crate::cluster::{deployment, first_line, node, scenario, service};
+
+/// The verdict's chain as (link, status, step) triples.
+fn chain(report: &Value) -> Vec<(&str, &str, &str)> {
+    report["findings"][0]["details"]["chain"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            Some((
+                l["link"].as_str()?,
+                l["status"].as_str()?,
+                l["step"].as_str()?,
+            ))
+        })
+        .collect()
+}
 
 #[tokio::test]
 async fn json_carries_the_verdict_and_the_chain() {
     let s = scenario("json").await;
+    s.web_on("json-1", 1, "[{containerPort: 8080}]").await;
+    s.apply(&service("web", "{app: web}", "8080")).await;
     s.apply(&service("ghost", "{app: ghost}", "8080")).await;
+    s.wait_ready_endpoints("web", 1).await;
+    let (out, report) = s.check_json(&["web"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    let healthy = chain(&report);
+    let links: Vec<&str> = healthy.iter().map(|(link, _, _)| *link).collect();
+    assert_eq!(
+        links,
+        [
+            "client",
+            "dns",
+            "servicePort",
+            "proxy",
+            "targetPort",
+            "endpoints",
+            "readyPod",
+            "networkPolicy"
+        ],
+        "{report:#}"
+    );
+    assert!(
+        healthy.iter().all(|(_, status, _)| *status == "ok"),
+        "{report:#}"
+    );
+    assert!(
+        healthy.contains(&("dns", "ok", &format!("DNS web.{}.svc", s.name()))),
+        "{report:#}"
+    );
+    assert!(
+        healthy.contains(&("readyPod", "ok", "1 ready")),
+        "{report:#}"
+    );
     let (out, report) = s.check_json(&["ghost"]).await;
     assert_eq!(out.code, Some(1), "{out}");
     assert_eq!(report["plugin"], "svc-check");
@@ -15,6 +66,28 @@ async fn json_carries_the_verdict_and_the_chain() {
     assert_eq!(verdict["details"]["brokenLink"], "endpoints");
     assert_eq!(verdict["details"]["culprit"], "selector-matches-no-pods");
     assert_eq!(report["findings"][1]["code"], "selector-matches-no-pods");
+    let statuses: Vec<(&str, &str)> = chain(&report)
+        .iter()
+        .map(|(link, status, _)| (*link, *status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("client", "ok"),
+            ("dns", "ok"),
+            ("servicePort", "ok"),
+            ("proxy", "ok"),
+            ("targetPort", "ok"),
+            ("endpoints", "broken"),
+            ("readyPod", "notReached"),
+            ("networkPolicy", "notReached")
+        ],
+        "{report:#}"
+    );
+    assert!(
+        chain(&report).contains(&("endpoints", "broken", "0 endpoints")),
+        "{report:#}"
+    );
     let yaml = s.check(&["ghost", "-o", "yaml"]).await;
     assert!(
         yaml.stdout.contains("culprit: selector-matches-no-pods"),

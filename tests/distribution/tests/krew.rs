@@ -211,6 +211,7 @@ async fn krew_installs_every_plugin_and_kubectl_runs_and_completes_it() {
         );
     }
 
+    let commit = built_commit();
     for plugin in PLUGINS {
         let help = user.run("kubectl", &[plugin, "--help"]);
         assert!(help.success(), "{help}");
@@ -219,10 +220,10 @@ async fn krew_installs_every_plugin_and_kubectl_runs_and_completes_it() {
             "{help}"
         );
         let version = user.run("kubectl", &[plugin, "--version"]);
-        let expected = format!("kubectl {plugin} {} (", release.version);
+        let expected = format!("kubectl {plugin} {} ({commit})\n", release.version);
         assert!(
-            version.success() && version.stdout.starts_with(&expected),
-            "{version}"
+            version.success() && version.stdout == expected,
+            "expected {expected:?}: {version}"
         );
         println!("$ kubectl {plugin} --version\n{}", version.stdout);
     }
@@ -276,6 +277,25 @@ async fn krew_installs_every_plugin_and_kubectl_runs_and_completes_it() {
     user.prepend_path(&scripts);
     let services = complete(&user, &["svc-check", "-n", ns.name(), "w"]);
     assert_eq!(services, ["web", ":4"]);
+}
+
+/// The commit shared/build.rs records: KUBE_RUNBOOKS_COMMIT if set, else this checkout's HEAD
+/// (so `unknown`, printed when git cannot tell, fails the test).
+fn built_commit() -> String {
+    if let Ok(commit) = std::env::var("KUBE_RUNBOOKS_COMMIT") {
+        return commit;
+    }
+    let head = Command::new("git")
+        .current_dir(Release::root())
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .expect("cannot run git");
+    assert!(
+        head.status.success(),
+        "the test runs in a git checkout: {}",
+        String::from_utf8_lossy(&head.stderr)
+    );
+    String::from_utf8_lossy(&head.stdout).trim().to_string()
 }
 
 /// `kubectl __complete WORDS...` (what the shell scripts of kubectl call), one line each.

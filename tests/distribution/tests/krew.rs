@@ -3,10 +3,13 @@
 //! this repository used as a krew index) and run through kubectl against the local control
 //! plane, with kubectl's argument completion through `kubectl_complete-<plugin>`.
 
+mod steps;
+
 use std::{path::Path, process::Command};
 
 use kube_runbooks_distribution::{KrewUser, Output, PLUGINS, Release, executable};
 use kube_runbooks_harness::{Binaries, ControlPlane, FakeNode};
+use steps::manifests;
 
 /// A pod no node can take, and a Service: what the real commands and completions look at.
 const PENDING_POD_AND_SERVICE: &str = "
@@ -145,6 +148,28 @@ fn every_manifest_passes_krews_validator() {
             "{plugin}: structure OK (released manifest); {all_installed} (served from {})",
             release.server_url()
         );
+    }
+}
+
+#[test]
+fn manifests_describe_in_one_line_and_caveat_the_write_permissions() {
+    let release = release();
+    for plugin in PLUGINS {
+        let (short, _) = manifests::description_and_caveats(&release.released_manifest(plugin));
+        assert!(
+            !short.trim().is_empty() && !short.contains('\n'),
+            "{plugin}: shortDescription {short:?}"
+        );
+    }
+    for (plugin, permissions) in manifests::WRITE_PERMISSIONS {
+        let (_, caveats) = manifests::description_and_caveats(&release.released_manifest(plugin));
+        let caveats = manifests::one_spaced(&caveats);
+        for permission in permissions {
+            assert!(
+                caveats.contains(permission),
+                "{plugin}'s caveats do not name {permission:?}: {caveats}"
+            );
+        }
     }
 }
 

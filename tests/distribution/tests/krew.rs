@@ -9,7 +9,7 @@ use std::{path::Path, process::Command};
 
 use kube_runbooks_distribution::{KrewUser, Output, PLUGINS, Release, executable};
 use kube_runbooks_harness::{Binaries, ControlPlane, FakeNode};
-use steps::manifests;
+use steps::{commands, manifests};
 
 /// A pod no node can take, and a Service: what the real commands and completions look at.
 const PENDING_POD_AND_SERVICE: &str = "
@@ -302,6 +302,10 @@ async fn krew_installs_every_plugin_and_kubectl_runs_and_completes_it() {
     user.prepend_path(&scripts);
     let services = complete(&user, &["svc-check", "-n", ns.name(), "w"]);
     assert_eq!(services, ["web", ":4"]);
+
+    commands::safe_drain_plans_without_cordoning(&user, cp, &ns).await;
+    commands::svc_check_gives_the_verdict(&user, &ns);
+    commands::unstick_lists_what_is_stuck(&user, &ns).await;
 }
 
 /// The commit shared/build.rs records: KUBE_RUNBOOKS_COMMIT if set, else this checkout's HEAD

@@ -9,7 +9,7 @@ use std::{path::Path, process::Command};
 
 use kube_runbooks_distribution::{KrewUser, Output, PLUGINS, Release, executable};
 use kube_runbooks_harness::{Binaries, ControlPlane, FakeNode};
-use steps::{commands, manifests};
+use steps::{commands, completion, manifests};
 
 /// A pod no node can take, and a Service: what the real commands and completions look at.
 const PENDING_POD_AND_SERVICE: &str = "
@@ -272,12 +272,7 @@ async fn krew_installs_every_plugin_and_kubectl_runs_and_completes_it() {
     );
     assert!(diagnosis.stdout.contains("stuck"), "{diagnosis}");
 
-    // The completion entry as the caveats say: a link beside krew's link to the plugin.
-    std::os::unix::fs::symlink(
-        executable("why-pending"),
-        user.krew_bin().join("kubectl_complete-why_pending"),
-    )
-    .expect("cannot link the completion entry");
+    completion::link_completion_entry(&user, "why-pending");
     let pods = complete(&user, &["why-pending", "-n", ns.name(), ""]);
     assert!(pods.contains(&"stuck\tPending".to_string()), "{pods:?}");
     assert!(
@@ -302,10 +297,13 @@ async fn krew_installs_every_plugin_and_kubectl_runs_and_completes_it() {
     user.prepend_path(&scripts);
     let services = complete(&user, &["svc-check", "-n", ns.name(), "w"]);
     assert_eq!(services, ["web", ":4"]);
+    completion::namespaces_are_offered(&user, &ns);
 
     commands::safe_drain_plans_without_cordoning(&user, cp, &ns).await;
     commands::svc_check_gives_the_verdict(&user, &ns);
     commands::unstick_lists_what_is_stuck(&user, &ns).await;
+    completion::safe_drain_offers_the_nodes(&user, &["dist-a", commands::DRAIN_NODE]);
+    completion::unstick_offers_types_then_names(&user, &ns);
 }
 
 /// The commit shared/build.rs records: KUBE_RUNBOOKS_COMMIT if set, else this checkout's HEAD

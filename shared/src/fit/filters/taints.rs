@@ -88,7 +88,12 @@ pub(crate) fn check(ctx: &PodContext, node: &NodeEntry) -> Option<Rejection> {
             node.name
         )),
         ("node-role.kubernetes.io/control-plane", _) | (_, None) => rejection
-            .with_fix("Add a toleration to the pod template, or remove the taint from the node.")
+            .with_fix(format!(
+                "If the pod belongs on nodes tainted {}, add this toleration to its template (the \
+                 taint keeps other pods off those nodes on purpose: removing it opens them to every \
+                 pod).",
+                taint_ref(first)
+            ))
             .with_fix_yaml(toleration_yaml(&taints)),
         (_, Some(_)) => rejection.with_fix(
             "This taint reports a node problem: fix the node (or wait for it to recover) rather \

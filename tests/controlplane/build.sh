@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, kwok), krew and krew's validate-krew-manifest from Go modules, cached outside the
-# repository by a key of everything that shapes the build. Prints the directory holding the
-# binaries on its last line.
+# kubectl, kwok), krew, krew's validate-krew-manifest and actionlint from Go modules, cached
+# outside the repository by a key of everything that shapes the build. Prints the directory
+# holding the binaries on its last line.
 #   build.sh          build (or reuse) the binaries
 #   build.sh update   regenerate the Go modules from versions.env (after changing a version)
 set -euo pipefail
@@ -64,6 +64,9 @@ build_all() {
   for tool in krew validate-krew-manifest; do
     GOBIN="$tmp/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/krew/cmd/$tool@v$KREW_VERSION"
   done
+  echo "building actionlint v$ACTIONLINT_VERSION (checks the release workflow)..." >&2
+  GOBIN="$tmp/bin" go install -trimpath -ldflags "-s -w" \
+    "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
   # Recent kwok ships no default stages: take the ones kwokctl loads from kwok's own module,
   # but our own pod-complete (a completed pod is no longer Ready, as the kubelet reports it).
   local stages

@@ -113,6 +113,24 @@ fn no_openssl_is_linked() {
 }
 
 #[test]
+fn the_release_workflow_passes_actionlint() {
+    let workflow =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.github/workflows/release.yml");
+    // actionlint runs shellcheck on every `run:` script when it is on PATH (.ci/run installs it).
+    let output = Command::new(Binaries::locate().bin("actionlint"))
+        .arg(&workflow)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run actionlint: {e}"));
+    assert!(
+        output.status.success(),
+        "actionlint {}:\n{}{}",
+        workflow.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn every_manifest_passes_krews_validator() {
     let release = release();
     let user = KrewUser::new(Binaries::locate());

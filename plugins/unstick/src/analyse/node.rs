@@ -3,7 +3,7 @@
 //! alive, or healthy.
 
 use k8s_openapi::{
-    api::core::v1::{Node, NodeCondition},
+    api::core::v1::{Event, Node, NodeCondition},
     jiff::{SignedDuration, Timestamp},
 };
 use kube_runbook::{
@@ -190,6 +190,18 @@ fn lease_fact(
     )
 }
 
+/// The node-lifecycle controller's event when it sees a Node deleted.
+const REMOVING_NODE: &str = "RemovingNode";
+
+/// The node-lifecycle controller's newest `RemovingNode` event about Node `name`: when it was deleted.
+pub fn removal_event<'a>(inventory: &'a Inventory, name: &str) -> Option<&'a Event> {
+    inventory
+        .state
+        .events_for("Node", None, name, None)
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some(REMOVING_NODE))
+}
+
 /// The health of node `name`.
 pub fn node_health<'a>(inventory: &'a Inventory, name: &str) -> NodeHealth<'a> {
     if !inventory.state.has(Kind::Node) {
@@ -355,6 +367,28 @@ mod tests {
         assert!(lost.out_of_service);
         let keys: Vec<String> = lost.steps("x").iter().map(Step::key).collect();
         assert_eq!(keys, vec!["delete Node down"]);
+    }
+
+    #[test]
+    fn a_deleted_node_is_dated_by_its_newest_removing_node_event() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        for (name, reason, at) in [
+            ("e1", "RemovingNode", "2026-01-01T00:01:00Z"),
+            ("e2", "RemovingNode", "2026-01-01T00:09:40Z"),
+            ("e3", "RegisteredNode", "2026-01-01T00:09:50Z"),
+        ] {
+            inv.state.events.push(
+                serde_json::from_value(json!({
+                    "metadata": {"name": name, "namespace": "default"},
+                    "involvedObject": {"kind": "Node", "name": "gone"},
+                    "reason": reason, "lastTimestamp": at, "source": {"component": "node-controller"},
+                }))
+                .unwrap(),
+            );
+        }
+        let removal = removal_event(&inv, "gone").expect("a RemovingNode event");
+        assert_eq!(removal.metadata.name.as_deref(), Some("e2"));
+        assert!(removal_event(&inv, "other").is_none());
     }
 
     #[test]

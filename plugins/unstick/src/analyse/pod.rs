@@ -5,13 +5,13 @@
 use k8s_openapi::api::core::v1::Pod;
 use kube_runbook::{
     report::{Finding, Remedy, Severity, Source},
-    state::controller_of,
+    state::{controller_of, event_time},
 };
 
 use super::{
     Ctx, Diagnosis,
     cause::{Cause, ago, elapsed, for_how_long},
-    node::{AliveNode, LostNode, NodeHealth, node_health},
+    node::{AliveNode, LostNode, NodeHealth, node_health, removal_event},
     terminating::{Deletion, terminating_finding, timing_details},
 };
 use crate::{
@@ -36,6 +36,9 @@ const TEARDOWN_WORDS: &[&str] = &[
 ];
 /// How long pod GC may take to force-delete the pods of an out-of-service node (it runs every 20s).
 const POD_GC_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long pod GC may take to force-delete the pods of a deleted node: it first waits 40s for
+/// the node to reappear, and looks every 20s.
+const ORPHAN_GC_GRACE: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// Explains why pod `subject` is stuck.
 pub fn analyse(ctx: &Ctx, subject: &MetaObject, out: &mut Diagnosis) {
@@ -141,7 +144,44 @@ fn in_grace_period(ctx: &Ctx, subject: &MetaObject, deletion: &Deletion) -> Caus
 }
 
 fn node_missing(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: &str) -> Cause {
-    let finding = terminating_finding(
+    let removal = removal_event(ctx.inv, node).map(|event| {
+        let at = event_time(event);
+        let fact = format!(
+            "node {node} was deleted {}",
+            at.map(|t| ago(t, ctx.now())).unwrap_or_default()
+        );
+        let pending = at.is_none_or(|t| elapsed(t, ctx.now()).is_none_or(|d| d < ORPHAN_GC_GRACE));
+        (
+            pending,
+            fact,
+            Source::event(event, at.map(|t| ago(t, ctx.now()))),
+        )
+    });
+    let node_field = (
+        format!("spec.nodeName = {node}, and no Node {node} exists"),
+        Source::Field {
+            object: subject.reference(),
+            path: "spec.nodeName".into(),
+        },
+    );
+    if let Some((true, fact, source)) = removal {
+        return Cause::new(
+            terminating_finding(
+                subject,
+                ctx.now(),
+                Severity::Info,
+                "pod-node-missing",
+                &format!("{fact}; pod GC force-deletes the pod shortly"),
+            )
+            .explain(
+                "Pod garbage collection in kube-controller-manager force-deletes the pods of a deleted node \
+                 once the node has stayed gone for 40 seconds; it checks every 20 seconds.",
+            )
+            .evidence(node_field.0, node_field.1)
+            .evidence(fact, source),
+        );
+    }
+    let mut finding = terminating_finding(
         subject,
         ctx.now(),
         ctx.severity(subject),
@@ -153,13 +193,10 @@ fn node_missing(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: &str) -> Cause
          kube-controller-manager force-deletes pods of deleted nodes after about 40 seconds; if it has not, \
          kube-controller-manager may not be running."
     ))
-    .evidence(
-        format!("spec.nodeName = {node}, and no Node {node} exists"),
-        Source::Field {
-            object: subject.reference(),
-            path: "spec.nodeName".into(),
-        },
-    );
+    .evidence(node_field.0, node_field.1);
+    if let Some((_, fact, source)) = removal {
+        finding = finding.evidence(fact, source);
+    }
     Cause::new(finding).step(force_delete_step(ctx, subject, pod, node))
 }
 
@@ -681,6 +718,42 @@ mod tests {
         add(&mut inv, pod("orphan", "vanished", json!({})));
         let d = diagnose(&inv, &subject(&inv, "orphan"));
         assert_eq!(d.findings[0].code, "pod-node-missing");
+        let keys: Vec<String> = d.ladder().iter().map(Step::key).collect();
+        assert_eq!(keys, vec!["force-delete Pod shop/orphan"]);
+    }
+
+    #[test]
+    fn a_node_deleted_moments_ago_is_left_to_pod_gc() {
+        let mut inv = inventory(NOW);
+        add(&mut inv, pod("orphan", "vanished", json!({})));
+        inv.state.events.push(from(json!({
+            "metadata": {"name": "vanished.1", "namespace": "default"},
+            "involvedObject": {"kind": "Node", "name": "vanished", "uid": "uid-vanished"},
+            "reason": "RemovingNode", "type": "Normal", "message": "Removing Node vanished from Controller",
+            "lastTimestamp": "2026-01-01T00:09:30Z", "source": {"component": "node-controller"},
+        })));
+        let d = diagnose(&inv, &subject(&inv, "orphan"));
+        let finding = &d.findings[0];
+        assert_eq!(finding.code, "pod-node-missing");
+        assert_eq!(finding.severity, Severity::Info);
+        assert_eq!(
+            finding.title,
+            "Terminating for 10m: node vanished was deleted 30s ago; pod GC force-deletes the pod shortly"
+        );
+        assert!(d.steps.is_empty(), "pod GC acts: nothing to force");
+        assert!(!d.is_stuck());
+
+        let later = {
+            let mut inv = inv.clone();
+            inv.state.observed_at = "2026-01-01T00:12:00Z".parse().unwrap();
+            inv
+        };
+        let d = diagnose(&later, &subject(&later, "orphan"));
+        assert_eq!(d.findings[0].severity, Severity::Error);
+        assert_eq!(
+            d.findings[0].evidence[1].fact,
+            "node vanished was deleted 2m30s ago"
+        );
         let keys: Vec<String> = d.ladder().iter().map(Step::key).collect();
         assert_eq!(keys, vec!["force-delete Pod shop/orphan"]);
     }

@@ -1,8 +1,10 @@
 //! What analysis needs beyond the scope: workloads in every namespace when a finalizer's
-//! controller must be looked for, and the namespaces of the Services behind APIServices that
-//! hold a terminating namespace.
+//! controller must be looked for, the namespaces of the Services behind APIServices that hold a
+//! terminating namespace, and the events that say when a pod's Node was deleted.
 
 use std::collections::BTreeSet;
+
+use kube_runbook::state::Kind;
 
 use super::Scope;
 use crate::{
@@ -18,6 +20,28 @@ pub fn needs_controller_search(objects: &[MetaObject]) -> bool {
         .filter(|o| o.deletion_timestamp().is_some())
         .flat_map(|o| o.finalizers())
         .any(|f| !IN_TREE_FINALIZERS.contains(&f.as_str()))
+}
+
+/// Where the event recorder puts events about cluster-scoped objects such as Nodes.
+pub const CLUSTER_EVENTS_NAMESPACE: &str = "default";
+
+/// Whether a deleting pod in scope is bound to a Node that no longer exists while the namespace
+/// holding the node-lifecycle controller's `RemovingNode` events was not read.
+pub fn needs_node_events(inventory: &Inventory, scope: &Scope) -> bool {
+    let unread = scope
+        .namespace
+        .as_deref()
+        .is_some_and(|ns| ns != CLUSTER_EVENTS_NAMESPACE);
+    unread
+        && inventory.state.has(Kind::Node)
+        && inventory.state.pods.iter().any(|pod| {
+            pod.metadata.deletion_timestamp.is_some()
+                && pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_deref())
+                    .is_some_and(|node| inventory.node(node).is_none())
+        })
 }
 
 /// Namespaces of the Services behind APIServices that matter: those failing discovery now, or
@@ -64,10 +88,9 @@ pub fn backend_namespaces(inventory: &Inventory, scope: &Scope) -> BTreeSet<Stri
 #[cfg(test)]
 mod tests {
     use k8s_openapi::{
-        api::core::v1::{ConfigMap, Namespace},
+        api::core::v1::{ConfigMap, Namespace, Pod},
         kube_aggregator::pkg::apis::apiregistration::v1::APIService,
     };
-    use kube_runbook::state::Kind;
     use serde_json::json;
 
     use super::*;
@@ -96,6 +119,38 @@ mod tests {
         assert!(needs_controller_search(&[deleting(&[
             "service.kubernetes.io/load-balancer-cleanup"
         ])]));
+    }
+
+    #[test]
+    fn node_events_are_read_only_for_pods_of_deleted_nodes() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.nodes.push(crate::analyse::testing::node(
+            "n1",
+            "True",
+            "2026-01-01T00:00:00Z",
+        ));
+        let pod = |node: &str| {
+            from::<Pod>(json!({
+                "metadata": {"name": format!("on-{node}"), "namespace": "shop", "deletionTimestamp": "2026-01-01T00:00:00Z"},
+                "spec": {"nodeName": node, "containers": []},
+            }))
+        };
+        let shop = Scope {
+            namespace: Some("shop".into()),
+            cluster_scoped: false,
+        };
+        inv.state.pods.push(pod("n1"));
+        assert!(!needs_node_events(&inv, &shop), "its node exists");
+        inv.state.pods.push(pod("gone"));
+        assert!(needs_node_events(&inv, &shop));
+        let everywhere = Scope {
+            namespace: None,
+            cluster_scoped: true,
+        };
+        assert!(
+            !needs_node_events(&inv, &everywhere),
+            "every namespace's events are read already"
+        );
     }
 
     #[test]

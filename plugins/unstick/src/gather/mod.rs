@@ -27,7 +27,9 @@ use crate::{
     resources::ResourceType,
     target::ObjectSpec,
 };
-use extras::{backend_namespaces, needs_controller_search};
+use extras::{
+    CLUSTER_EVENTS_NAMESPACE, backend_namespaces, needs_controller_search, needs_node_events,
+};
 use focus::{find_focus, resolve_wanted, scope_of};
 
 /// Typed kinds analysis reads in the scope (cluster-scoped ones are read whole).
@@ -152,6 +154,17 @@ pub async fn gather(
             &inventory.workloads,
             "in every namespace",
         );
+    }
+    if needs_node_events(&inventory, &scope) {
+        let cluster_events = source
+            .load(&[Kind::Event], Some(CLUSTER_EVENTS_NAMESPACE), verbose)
+            .await?;
+        note_unavailable(
+            &mut inventory.not_checked,
+            &cluster_events,
+            &format!("in namespace {CLUSTER_EVENTS_NAMESPACE}"),
+        );
+        inventory.state.events.extend(cluster_events.events);
     }
     for backend_namespace in backend_namespaces(&inventory, &scope) {
         let backend = source

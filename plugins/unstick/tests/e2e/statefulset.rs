@@ -7,7 +7,10 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube_runbooks_harness::{ControlPlane, FakeNode, poll_until};
 
-use crate::common::{backup_dir, backups, finding, report, unstick, unstick_as};
+use crate::{
+    common::{backup_dir, backups, finding, report, unstick, unstick_as},
+    users::kubeconfig_with_rules,
+};
 
 #[tokio::test]
 async fn statefulset_pod_on_a_lost_node_is_replaced_after_an_acknowledged_force_delete() {
@@ -120,44 +123,15 @@ spec:
 
 /// A user who may read and delete pods in the namespace and read nodes, but not change nodes.
 async fn operator_kubeconfig(cp: &ControlPlane, namespace: &str) -> std::path::PathBuf {
-    let user = format!("operator-{namespace}");
-    cp.apply_yaml(
+    kubeconfig_with_rules(
+        cp,
         namespace,
-        &format!(
-            r#"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {{name: pod-operator}}
-rules:
-- {{apiGroups: [""], resources: [pods], verbs: [get, list, watch, delete, patch]}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {{name: pod-operator}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-operator}}
-subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {{name: viewer}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}}
-subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {{name: node-reader-{namespace}}}
-rules:
-- {{apiGroups: [""], resources: [nodes], verbs: [get, list]}}
-- {{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, list]}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {{name: node-reader-{namespace}}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-reader-{namespace}}}
-subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
-"#
-        ),
+        &format!("operator-{namespace}"),
+        &[r#"{apiGroups: [""], resources: [pods], verbs: [get, list, watch, delete, patch]}"#],
+        &[
+            r#"{apiGroups: [""], resources: [nodes], verbs: [get, list]}"#,
+            "{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, list]}",
+        ],
     )
-    .await;
-    cp.kubeconfig_for(&user, &[])
+    .await
 }

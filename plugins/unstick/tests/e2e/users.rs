@@ -1,0 +1,56 @@
+//! Users with just the permissions a test needs, to steer which ladder steps are offered.
+
+use std::path::PathBuf;
+
+use kube_runbooks_harness::ControlPlane;
+
+/// A kubeconfig for `user`: `view` and `namespace_rules` in `namespace`, `cluster_rules` cluster-wide.
+/// Rules are YAML flow mappings, one per line: `{apiGroups: [""], resources: [pods], verbs: [get]}`.
+pub async fn kubeconfig_with_rules(
+    cp: &ControlPlane,
+    namespace: &str,
+    user: &str,
+    namespace_rules: &[&str],
+    cluster_rules: &[&str],
+) -> PathBuf {
+    let rules =
+        |rules: &[&str]| -> String { rules.iter().map(|rule| format!("- {rule}\n")).collect() };
+    cp.apply_yaml(
+        namespace,
+        &format!(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: {user}}}
+rules:
+{}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: {user}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {user}}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: {user}-view}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {user}}}
+rules:
+{}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {user}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {user}}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
+"#,
+            rules(namespace_rules),
+            rules(cluster_rules)
+        ),
+    )
+    .await;
+    cp.kubeconfig_for(user, &[])
+}

@@ -12,5 +12,7 @@ mod node_deletion;
 mod pvc;
 mod race;
 mod read_only;
+mod rwo_claim;
 mod statefulset;
 mod users;
+mod volumes;

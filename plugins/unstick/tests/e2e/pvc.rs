@@ -14,37 +14,20 @@ use kube::{
 };
 use kube_runbooks_harness::{ControlPlane, FakeNode, poll_until};
 
-use crate::common::{backup_dir, backups, codes, finding, report, unstick};
+use crate::{
+    common::{backup_dir, backups, codes, finding, report, unstick},
+    volumes::bound_claim,
+};
 
 #[tokio::test]
 async fn claim_used_by_a_completed_pod() {
     let cp = ControlPlane::shared().await;
     let ns = cp.namespace("unstick-pvc").await;
     let node = format!("{}-node", ns.name());
-    let pv = format!("{}-pv", ns.name());
     cp.add_node(FakeNode::new(&node).label("unstick-e2e", &node))
         .await;
-    cp.apply_yaml(
-        ns.name(),
-        &format!(
-            "apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {pv}}}\n\
-             spec: {{capacity: {{storage: 1Gi}}, accessModes: [ReadWriteOnce], persistentVolumeReclaimPolicy: Retain, \
-             storageClassName: '', hostPath: {{path: /tmp/{pv}}}}}\n"
-        ),
-    )
-    .await;
-    ns.apply_yaml(&format!(
-        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data}}\n\
-         spec: {{accessModes: [ReadWriteOnce], storageClassName: '', volumeName: {pv}, resources: {{requests: {{storage: 1Gi}}}}}}\n"
-    ))
-    .await;
+    let pv = bound_claim(cp, &ns).await;
     let claims: Api<PersistentVolumeClaim> = ns.api();
-    poll_until(Duration::from_secs(60), "claim data bound", || async {
-        let claim = claims.get("data").await.map_err(|e| e.to_string())?;
-        let phase = claim.status.and_then(|s| s.phase).unwrap_or_default();
-        (phase == "Bound").then_some(()).ok_or(phase)
-    })
-    .await;
     ns.apply_yaml(&format!(
         r#"
 apiVersion: batch/v1

@@ -9,7 +9,7 @@ use kube_runbooks_harness::{ControlPlane, FakeNode, poll_until};
 
 use crate::{
     common::{backup_dir, backups, finding, report, unstick, unstick_as},
-    users::kubeconfig_with_rules,
+    users::operator_kubeconfig,
 };
 
 #[tokio::test]
@@ -119,19 +119,4 @@ spec:
     );
     let files = backups(saved.path());
     assert_eq!(files.len(), 1, "only the pod was changed: {files:?}");
-}
-
-/// A user who may read and delete pods in the namespace and read nodes, but not change nodes.
-async fn operator_kubeconfig(cp: &ControlPlane, namespace: &str) -> std::path::PathBuf {
-    kubeconfig_with_rules(
-        cp,
-        namespace,
-        &format!("operator-{namespace}"),
-        &[r#"{apiGroups: [""], resources: [pods], verbs: [get, list, watch, delete, patch]}"#],
-        &[
-            r#"{apiGroups: [""], resources: [nodes], verbs: [get, list]}"#,
-            "{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, list]}",
-        ],
-    )
-    .await
 }

@@ -54,3 +54,18 @@ subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}]
     .await;
     cp.kubeconfig_for(user, &[])
 }
+
+/// A user who may read and delete pods in `namespace` and read nodes, but not change nodes.
+pub async fn operator_kubeconfig(cp: &ControlPlane, namespace: &str) -> PathBuf {
+    kubeconfig_with_rules(
+        cp,
+        namespace,
+        &format!("operator-{namespace}"),
+        &[r#"{apiGroups: [""], resources: [pods], verbs: [get, list, watch, delete, patch]}"#],
+        &[
+            r#"{apiGroups: [""], resources: [nodes], verbs: [get, list]}"#,
+            "{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, list]}",
+        ],
+    )
+    .await
+}

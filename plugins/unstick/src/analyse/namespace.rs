@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube_runbook::{
-    report::{ObjectRef, Severity, Source},
+    report::{ObjectRef, Remedy, Severity, Source},
     state::Origin,
 };
 
@@ -15,8 +15,8 @@ use super::{
     cause::Cause,
     namespace_conditions::{
         CONTENT_FAILURE, CONTENT_REMAINING, DISCOVERY_FAILURE, FINALIZERS_REMAINING,
-        GROUP_VERSION_PARSING_FAILURE, failing, failing_group_versions, remaining_finalizers,
-        remaining_resources,
+        GROUP_VERSION_PARSING_FAILURE, failed_deletions, failing, failing_group_versions,
+        remaining_finalizers, remaining_resources, webhook_named,
     },
     terminating::terminating_finding,
 };
@@ -49,12 +49,9 @@ pub fn analyse(ctx: &Ctx, subject: &MetaObject, out: &mut Diagnosis) {
         ));
     }
     if let Some(condition) = failing(namespace, CONTENT_FAILURE) {
-        causes.push(condition_cause(
+        causes.push(content_deletion_failed(
             ctx,
             subject,
-            "namespace-content-deletion-failed",
-            "deleting some of its content fails",
-            CONTENT_FAILURE,
             condition.message.as_deref().unwrap_or_default(),
         ));
     }
@@ -187,6 +184,34 @@ fn condition_cause(
             .explain("The namespace controller reports it in the namespace's conditions; the message names the API or object at fault.")
             .evidence(message.to_string(), condition_source(subject, condition_type, "")),
     )
+}
+
+/// The namespace controller's delete requests fail: quote the errors, and name the admission
+/// webhook when one denies them or cannot be reached.
+fn content_deletion_failed(ctx: &Ctx, subject: &MetaObject, message: &str) -> Cause {
+    let (count, errors) = failed_deletions(message).unwrap_or((0, message));
+    let cause_text = match count {
+        0 => format!("deleting some of its content fails: {errors}"),
+        1 => format!("deleting 1 resource type fails: {errors}"),
+        n => format!("deleting {n} resource types fails: {errors}"),
+    };
+    let cause = condition_cause(
+        ctx,
+        subject,
+        "namespace-content-deletion-failed",
+        &cause_text,
+        CONTENT_FAILURE,
+        message,
+    );
+    match webhook_named(errors) {
+        Some(webhook) => cause.advice(Remedy::command(
+            format!(
+                "Admission webhook {webhook} rejects the namespace controller's deletes: fix its service, or delete the webhook configuration that names it"
+            ),
+            "kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations",
+        )),
+        None => cause,
+    }
 }
 
 /// What is left in the namespace, by type, with the finalizers holding it.
@@ -548,6 +573,63 @@ mod tests {
                 "force-delete Pod shop/web-0",
                 "finalize Namespace shop",
             ]
+        );
+    }
+
+    #[test]
+    fn a_webhook_denying_the_deletes_is_named() {
+        let mut inv = inventory(NOW);
+        add(
+            &mut inv,
+            terminating_namespace(json!([{
+                "type": "NamespaceDeletionContentFailure", "status": "True", "reason": "ContentDeletionFailed",
+                "message": "Failed to delete all resource types, 1 remaining: admission webhook \"deny-delete.example.com\" denied the request: configmaps are locked",
+            }])),
+        );
+        let d = diagnose(&inv, &subject(&inv));
+        let finding = &d.findings[0];
+        assert_eq!(finding.code, "namespace-content-deletion-failed");
+        assert_eq!(finding.severity, Severity::Error);
+        assert_eq!(
+            finding.title,
+            "Terminating for 10m: deleting 1 resource type fails: admission webhook \"deny-delete.example.com\" denied the request: configmaps are locked"
+        );
+        assert!(matches!(
+            &finding.evidence[0].source,
+            Source::Condition { condition_type, .. } if condition_type == "NamespaceDeletionContentFailure"
+        ));
+        assert_eq!(
+            finding.remediation[0].description,
+            "Admission webhook deny-delete.example.com rejects the namespace controller's deletes: fix its service, or delete the webhook configuration that names it"
+        );
+        let keys: Vec<String> = d.ladder().iter().map(Step::key).collect();
+        assert_eq!(
+            keys,
+            vec!["finalize Namespace shop"],
+            "nothing but the last resort can be done from here"
+        );
+    }
+
+    #[test]
+    fn an_unparsable_group_version_is_quoted() {
+        let mut inv = inventory(NOW);
+        add(
+            &mut inv,
+            terminating_namespace(json!([{
+                "type": "NamespaceDeletionGroupVersionParsingFailure", "status": "True", "reason": "GroupVersionParsingFailed",
+                "message": "unexpected GroupVersion string: example.com/v1/extra",
+            }])),
+        );
+        let d = diagnose(&inv, &subject(&inv));
+        let finding = &d.findings[0];
+        assert_eq!(finding.code, "namespace-group-version-parsing-failure");
+        assert_eq!(
+            finding.title,
+            "Terminating for 10m: an API group version cannot be parsed, so the namespace controller cannot list all content"
+        );
+        assert_eq!(
+            finding.evidence[0].fact,
+            "unexpected GroupVersion string: example.com/v1/extra"
         );
     }
 

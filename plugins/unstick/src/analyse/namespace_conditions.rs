@@ -2,7 +2,8 @@
 //! are matched on type and status; messages only supply the lists they carry:
 //! `... server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request`,
 //! `Some resources are remaining: pods. has 1 resource instances, ...`,
-//! `Some finalizers are remaining: example.com/hold in 2 resource instances, ...`.
+//! `Some finalizers are remaining: example.com/hold in 2 resource instances, ...`,
+//! `Failed to delete all resource types, 1 remaining: admission webhook "x" denied the request: ...`.
 
 use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition};
 
@@ -78,6 +79,20 @@ pub fn remaining_finalizers(message: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// How many resource types failed and their errors, of a NamespaceDeletionContentFailure message.
+pub fn failed_deletions(message: &str) -> Option<(u64, &str)> {
+    let (head, errors) = message.split_once(" remaining: ")?;
+    let count = head.rsplit(", ").next()?.parse().ok()?;
+    Some((count, errors))
+}
+
+/// The admission webhook an API error names (`admission webhook "NAME" denied the request`,
+/// `failed calling webhook "NAME"`).
+pub fn webhook_named(error: &str) -> Option<&str> {
+    let (_, rest) = error.split_once("webhook \"")?;
+    rest.split_once('"').map(|(name, _)| name)
+}
+
 fn items(message: &str) -> impl Iterator<Item = &str> {
     message
         .split_once(": ")
@@ -140,5 +155,27 @@ mod tests {
             ]
         );
         assert!(remaining_resources("All content successfully removed").is_empty());
+    }
+
+    #[test]
+    fn parses_content_deletion_failures_and_the_webhook_they_name() {
+        let message = "Failed to delete all resource types, 1 remaining: admission webhook \"deny-delete.example.com\" denied the request: widgets are locked";
+        let (count, errors) = failed_deletions(message).unwrap();
+        assert_eq!(count, 1);
+        assert_eq!(
+            errors,
+            "admission webhook \"deny-delete.example.com\" denied the request: widgets are locked"
+        );
+        assert_eq!(webhook_named(errors), Some("deny-delete.example.com"));
+        assert_eq!(
+            webhook_named(
+                "Internal error occurred: failed calling webhook \"v.example.com\": connection refused"
+            ),
+            Some("v.example.com")
+        );
+        assert_eq!(
+            failed_deletions("All content successfully deleted, may be waiting on finalization"),
+            None
+        );
     }
 }

@@ -85,32 +85,71 @@ pub fn foreground(ctx: &Ctx, subject: &MetaObject, index: usize, out: &mut Diagn
     out.add(Cause::new(finding).step(removal));
 }
 
-/// `orphan` at `index`: dependents still referencing the owner.
+/// `orphan` at `index`: the dependents the garbage collector has yet to release from the owner.
 pub fn orphan(ctx: &Ctx, subject: &MetaObject, index: usize, out: &mut Diagnosis) {
-    let danger = known(ORPHAN).map(|k| k.danger).unwrap_or_default();
+    let uid = subject.uid().unwrap_or_default();
+    let referencing: Vec<&MetaObject> = ctx.inv.dependents_of(uid).collect();
+    if referencing.is_empty() {
+        let danger = known(ORPHAN).map(|k| k.danger).unwrap_or_default();
+        out.add(
+            gc_stalled(ctx, subject, ORPHAN, "no dependent references it any more").step(
+                removal_step(subject, ORPHAN, index, "the owner goes", danger),
+            ),
+        );
+        return;
+    }
+    let names: Vec<String> = referencing
+        .iter()
+        .map(|d| d.reference().to_string())
+        .collect();
+    let mut finding = terminating_finding(
+        subject,
+        ctx.now(),
+        ctx.severity(subject),
+        "orphan-dependents-remaining",
+        &format!(
+            "the garbage collector has yet to remove its owner reference from {} dependent(s): {}",
+            referencing.len(),
+            names.join(", ")
+        ),
+    )
+    .explain(
+        "The owner was deleted with propagationPolicy=Orphan: the garbage collector in \
+         kube-controller-manager removes the owner's reference from every dependent, so they outlive \
+         it, and only then removes the orphan finalizer. A dependent it cannot update (an admission \
+         webhook rejecting the patch, an object that fails validation) keeps the owner here; \
+         kube-controller-manager logs \"orphaning ... failed\" with the reason.",
+    );
+    for dependent in &referencing {
+        finding = finding.evidence(
+            format!(
+                "{} still lists it in metadata.ownerReferences",
+                dependent.reference()
+            ),
+            Source::Field {
+                object: dependent.reference(),
+                path: "metadata.ownerReferences".into(),
+            },
+        );
+    }
     let removal = removal_step(
         subject,
         ORPHAN,
         index,
-        "the owner goes before its dependents are orphaned",
-        danger,
+        "the owner goes before its dependents are released",
+        &format!(
+            "the garbage collector then deletes {} instead of orphaning them: their owner is gone",
+            names.join(", ")
+        ),
     );
-    let uid = subject.uid().unwrap_or_default();
-    let referencing: Vec<&MetaObject> = ctx.inv.dependents_of(uid).collect();
-    let what = if referencing.is_empty() {
-        "no dependent references it any more".to_string()
-    } else {
-        format!(
-            "{} dependent(s) still reference it: {}",
-            referencing.len(),
-            referencing
-                .iter()
-                .map(|d| d.reference().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    out.add(gc_stalled(ctx, subject, ORPHAN, &what).step(removal));
+    out.add(
+        Cause::new(finding)
+            .advice(Remedy::command(
+                "Find why the garbage collector cannot update the dependents: kube-controller-manager logs \"orphaning ... failed\"",
+                "kubectl -n kube-system logs -l component=kube-controller-manager --tail=200",
+            ))
+            .step(removal),
+    );
 }
 
 fn gc_stalled(ctx: &Ctx, subject: &MetaObject, finalizer: &str, what: &str) -> Cause {
@@ -156,6 +195,7 @@ mod tests {
             testing::{add, from, inventory},
         },
         fix::plan::Step,
+        inventory::{Inventory, MetaObject},
     };
 
     fn config_map(name: &str, finalizers: &[&str], owner: Option<&str>) -> ConfigMap {
@@ -169,6 +209,12 @@ mod tests {
         }}))
     }
 
+    fn parent(inv: &Inventory) -> MetaObject {
+        inv.object("", "ConfigMap", Some("shop"), "parent")
+            .cloned()
+            .unwrap()
+    }
+
     #[test]
     fn foreground_deletion_held_by_a_stuck_dependent() {
         let mut inv = inventory("2026-01-01T00:10:00Z");
@@ -180,11 +226,7 @@ mod tests {
             &mut inv,
             config_map("child", &["example.com/hold"], Some("u-parent")),
         );
-        let subject = inv
-            .object("", "ConfigMap", Some("shop"), "parent")
-            .cloned()
-            .unwrap();
-        let d = diagnose(&inv, &subject);
+        let d = diagnose(&inv, &parent(&inv));
         let codes: Vec<&str> = d.findings.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(
             codes,
@@ -205,17 +247,59 @@ mod tests {
     }
 
     #[test]
+    fn orphan_deletion_names_the_dependents_still_referencing_the_owner() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        add(&mut inv, config_map("parent", &["orphan"], None));
+        let mut child = config_map("child", &[], Some("u-parent"));
+        child.metadata.deletion_timestamp = None;
+        add(&mut inv, child);
+        let d = diagnose(&inv, &parent(&inv));
+        assert_eq!(d.findings.len(), 1, "{:#?}", d.findings);
+        let finding = &d.findings[0];
+        assert_eq!(finding.code, "orphan-dependents-remaining");
+        assert_eq!(finding.severity, kube_runbook::report::Severity::Error);
+        assert_eq!(
+            finding.title,
+            "Terminating for 10m: the garbage collector has yet to remove its owner reference from 1 dependent(s): ConfigMap shop/child"
+        );
+        assert_eq!(
+            finding.evidence[0].fact,
+            "ConfigMap shop/child still lists it in metadata.ownerReferences"
+        );
+        assert!(
+            finding.explanation.contains("garbage collector"),
+            "{}",
+            finding.explanation
+        );
+        let ladder = d.ladder();
+        assert_eq!(ladder.len(), 1);
+        assert_eq!(ladder[0].key(), "unfinalize ConfigMap shop/parent orphan");
+        assert_eq!(
+            ladder[0].danger,
+            "the garbage collector then deletes ConfigMap shop/child instead of orphaning them: their owner is gone"
+        );
+    }
+
+    #[test]
+    fn orphan_deletion_with_every_dependent_released_points_at_the_garbage_collector() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        add(&mut inv, config_map("parent", &["orphan"], None));
+        let d = diagnose(&inv, &parent(&inv));
+        assert_eq!(d.findings[0].code, "gc-finalizer-stalled");
+        assert_eq!(
+            d.findings[0].title,
+            "Terminating for 10m: orphan: no dependent references it any more, yet the garbage collector has not removed the finalizer"
+        );
+    }
+
+    #[test]
     fn foreground_deletion_with_nothing_left_points_at_the_garbage_collector() {
         let mut inv = inventory("2026-01-01T00:10:00Z");
         add(
             &mut inv,
             config_map("parent", &["foregroundDeletion"], None),
         );
-        let subject = inv
-            .object("", "ConfigMap", Some("shop"), "parent")
-            .cloned()
-            .unwrap();
-        let d = diagnose(&inv, &subject);
+        let d = diagnose(&inv, &parent(&inv));
         assert_eq!(d.findings[0].code, "gc-finalizer-stalled");
         assert!(
             d.findings[0].remediation[0]

@@ -133,9 +133,11 @@ pub const IN_TREE_FINALIZERS: &[&str] = &[
 fn controller_words(known: &KnownFinalizer, finalizer: &str) -> Vec<String> {
     match known.name {
         "external-attacher/" => {
+            // The attacher names its finalizer after the driver with every character outside
+            // [a-zA-Z0-9-] replaced by '-': ebs.csi.aws.com becomes ebs-csi-aws-com.
             let driver = finalizer.trim_start_matches(known.name);
             std::iter::once(driver.to_string())
-                .chain(words_of(driver))
+                .chain(words_of(&driver.replace('-', ".")))
                 .collect()
         }
         "service.kubernetes.io/load-balancer-cleanup" => {
@@ -231,7 +233,8 @@ fn known_pending(
     )
     .explain(format!(
         "{finalizer} is removed by {} once {}. Until then the API server keeps the object.",
-        entry.remover, entry.removed_when
+        entry.remover,
+        removed_when(entry, subject)
     ))
     .evidence(
         format!("metadata.finalizers[{index}] = {finalizer}"),
@@ -255,6 +258,20 @@ fn known_pending(
             &format!("what {} would do is skipped", entry.remover),
             entry.danger,
         ))
+}
+
+/// When `entry` is removed from `subject`: the attacher keeps its finalizer on a volume while any
+/// VolumeAttachment of it remains, and on a VolumeAttachment until it has detached the volume.
+fn removed_when(entry: &KnownFinalizer, subject: &MetaObject) -> &'static str {
+    match entry.name {
+        "external-attacher/" if subject.resource.is_core("PersistentVolume") => {
+            "no VolumeAttachment of the volume remains (each is deleted once the volume is detached from its node)"
+        }
+        "external-attacher/" => {
+            "it has detached the volume from the node (ControllerUnpublishVolume)"
+        }
+        _ => entry.removed_when,
+    }
 }
 
 /// A finalizer the suite does not know: find its owner (CRD or APIService of its domain) and
@@ -408,7 +425,7 @@ mod tests {
             Ctx,
             testing::{from, inventory, widget_type},
         },
-        inventory::MetaObject,
+        inventory::{Inventory, MetaObject},
     };
 
     fn widget(finalizers: &[&str]) -> MetaObject {
@@ -506,6 +523,101 @@ mod tests {
             out.findings[0].severity,
             Severity::Error,
             "no controller will ever remove it"
+        );
+    }
+
+    fn volume_attachment() -> MetaObject {
+        MetaObject {
+            resource: std::sync::Arc::new(crate::resources::ResourceType {
+                group: "storage.k8s.io".into(),
+                version: "v1".into(),
+                kind: "VolumeAttachment".into(),
+                plural: "volumeattachments".into(),
+                singular: "volumeattachment".into(),
+                short_names: Vec::new(),
+                namespaced: false,
+                verbs: vec!["list".into(), "delete".into(), "patch".into()],
+            }),
+            meta: from(json!({
+                "name": "csi-3b1f", "uid": "u-va", "resourceVersion": "9",
+                "deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": ["external-attacher/ebs-csi-aws-com"],
+            })),
+        }
+    }
+
+    fn ebs_controller(ready: i32) -> k8s_openapi::api::apps::v1::Deployment {
+        from(json!({
+            "metadata": {"name": "ebs-csi-controller", "namespace": "kube-system"},
+            "spec": {"replicas": 2, "selector": {}, "template": {"spec": {"containers": [
+                {"name": "ebs-plugin", "image": "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.30.0"},
+                {"name": "csi-attacher", "image": "public.ecr.aws/eks-distro/kubernetes-csi/external-attacher:v4.5.0"},
+            ]}}},
+            "status": {"readyReplicas": ready},
+        }))
+    }
+
+    fn attacher_diagnosis(inv: &Inventory, subject: &MetaObject) -> crate::analyse::Diagnosis {
+        let mut out = crate::analyse::Diagnosis::default();
+        let finalizer = "external-attacher/ebs-csi-aws-com";
+        explain(&Ctx::new(inv), subject, finalizer, 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_attacher_finalizer_of_a_volume_attachment_finds_the_driver_by_its_sanitized_name() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.workloads.insert_all([ebs_controller(2)]);
+        let subject = volume_attachment();
+        let out = attacher_diagnosis(&inv, &subject);
+        let finding = &out.findings[0];
+        assert_eq!(finding.code, "finalizer-pending");
+        assert_eq!(
+            finding.title,
+            "Terminating for 10m: finalizer external-attacher/ebs-csi-aws-com waits for the CSI driver's external-attacher sidecar"
+        );
+        assert_eq!(
+            finding.explanation,
+            "external-attacher/ebs-csi-aws-com is removed by the CSI driver's external-attacher sidecar once it has detached the volume from the node (ControllerUnpublishVolume). Until then the API server keeps the object."
+        );
+        assert_eq!(
+            finding.evidence[1].fact,
+            "a controller appears to be running: Deployment kube-system/ebs-csi-controller (2/2 ready)"
+        );
+        assert!(
+            out.steps[0].danger.contains("stay attached"),
+            "{}",
+            out.steps[0].danger
+        );
+    }
+
+    #[test]
+    fn the_attacher_finalizer_of_a_volume_waits_for_its_volume_attachments() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.workloads.insert_all([ebs_controller(0)]);
+        let subject = MetaObject::of_kind(
+            kube_runbook::state::Kind::PersistentVolume,
+            &from(
+                json!({"name": "pv-1", "deletionTimestamp": "2026-01-01T00:00:00Z",
+                         "finalizers": ["external-attacher/ebs-csi-aws-com"]}),
+            ),
+        );
+        let out = attacher_diagnosis(&inv, &subject);
+        let finding = &out.findings[0];
+        assert_eq!(
+            finding.severity,
+            Severity::Error,
+            "its controller has no ready replica"
+        );
+        assert!(
+            finding
+                .explanation
+                .contains("once no VolumeAttachment of the volume remains"),
+            "{}",
+            finding.explanation
+        );
+        assert_eq!(
+            finding.evidence[1].fact,
+            "a controller appears to be installed but has no ready replica: Deployment kube-system/ebs-csi-controller (0/2 ready)"
         );
     }
 

@@ -21,6 +21,12 @@ use crate::{
 };
 
 const PROTECTION: &str = "kubernetes.io/pv-protection";
+/// The PV controller's finalizer on volumes it provisioned through an in-tree plugin.
+const IN_TREE_DELETION: &str = "kubernetes.io/pv-controller";
+/// The in-tree plugin (or CSI driver) that provisioned a volume.
+const PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
+/// The CSI driver an in-tree volume is migrated to.
+const MIGRATED_TO: &str = "pv.kubernetes.io/migrated-to";
 
 /// `kubernetes.io/pv-protection` at `index`: the claim the volume is still bound to.
 pub fn protection(ctx: &Ctx, subject: &MetaObject, index: usize, out: &mut Diagnosis) {
@@ -114,7 +120,8 @@ pub fn protection(ctx: &Ctx, subject: &MetaObject, index: usize, out: &mut Diagn
     }
 }
 
-/// A volume-deletion finalizer: the backend volume must be deleted first.
+/// A volume-deletion finalizer: the backend volume must be deleted first, by the PV controller
+/// through an in-tree plugin (`kubernetes.io/pv-controller`) or by a CSI external-provisioner.
 pub fn volume_deletion(
     ctx: &Ctx,
     subject: &MetaObject,
@@ -123,35 +130,76 @@ pub fn volume_deletion(
     out: &mut Diagnosis,
 ) {
     let pv = ctx.inv.pv(subject.name());
+    let annotation = |key: &str| {
+        pv.and_then(|v| v.metadata.annotations.as_ref()?.get(key))
+            .cloned()
+    };
+    let in_tree = finalizer == IN_TREE_DELETION;
     let driver = pv
         .and_then(|v| v.spec.as_ref()?.csi.as_ref())
-        .map(|c| c.driver.clone());
+        .map(|c| c.driver.clone())
+        .or_else(|| annotation(MIGRATED_TO));
     let handle = pv
         .and_then(|v| v.spec.as_ref()?.csi.as_ref())
         .map(|c| c.volume_handle.clone());
-    let sighting = driver.as_deref().map(|d| {
+    let sighting = driver.as_deref().filter(|_| !in_tree).map(|d| {
         let mut words = vec![d.to_string()];
         words.extend(words_of(d));
         look_for_controller(ctx.inv, &words)
     });
-    let who = match &driver {
-        Some(driver) => format!("the CSI provisioner of {driver}"),
-        None => "the persistent volume controller".to_string(),
+    let who = match (in_tree, &driver) {
+        (true, _) => match annotation(PROVISIONED_BY) {
+            Some(plugin) => format!(
+                "the persistent volume controller (kube-controller-manager, in-tree plugin {plugin})"
+            ),
+            None => "the persistent volume controller (kube-controller-manager)".to_string(),
+        },
+        (false, Some(driver)) => format!("the CSI provisioner of {driver}"),
+        (false, None) => "the CSI provisioner".to_string(),
+    };
+    let status = pv.and_then(|v| v.status.as_ref());
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown");
+    let claim = pv
+        .and_then(|v| v.spec.as_ref()?.claim_ref.as_ref())
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c.namespace.as_deref().unwrap_or_default(),
+                c.name.as_deref().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let (cause_text, severity) = match (phase, status.and_then(|s| s.message.as_deref())) {
+        ("Bound", _) => (
+            format!(
+                "{finalizer}: {who} deletes the backend volume only once claim {claim} is gone, and the volume is still Bound"
+            ),
+            ctx.severity(subject),
+        ),
+        ("Failed", Some(message)) => (
+            format!("{finalizer}: {who} failed to delete the backend volume: {message}"),
+            kube_runbook::report::Severity::Error,
+        ),
+        _ => (
+            format!("{finalizer}: {who} has not deleted the backend volume"),
+            ctx.severity(subject),
+        ),
     };
     let mut finding = terminating_finding(
         subject,
         ctx.now(),
-        ctx.severity(subject),
+        severity,
         "pv-volume-not-deleted",
-        &format!("{finalizer}: {who} has not deleted the backend volume"),
+        &cause_text,
     )
     .explain(format!(
-        "With reclaimPolicy Delete, {who} deletes the disk on the storage backend and only then removes \
-         {finalizer}. Removing it by hand skips that: the disk stays, unreferenced."
+        "With reclaimPolicy Delete, once the volume is Released (its claim deleted), {who} deletes the disk \
+         on the storage backend and only then removes {finalizer}. Removing it by hand skips that: the \
+         disk stays, unreferenced."
     ))
     .evidence(
         format!(
-            "reclaimPolicy {}{}",
+            "reclaimPolicy {}{}, status.phase {phase}",
             pv.map(reclaim_policy).unwrap_or("unknown"),
             handle.as_deref().map(|h| format!(", backend volume {h}")).unwrap_or_default()
         ),
@@ -212,6 +260,12 @@ mod tests {
         }))
     }
 
+    fn pv_1(inv: &crate::inventory::Inventory) -> MetaObject {
+        inv.object("", "PersistentVolume", None, "pv-1")
+            .cloned()
+            .unwrap()
+    }
+
     #[test]
     fn bound_volume_waits_for_its_claim() {
         let mut inv = inventory("2026-01-01T00:10:00Z");
@@ -222,11 +276,7 @@ mod tests {
                 json!({"metadata": {"name": "data", "namespace": "shop", "uid": "u-c"}}),
             ),
         );
-        let subject = inv
-            .object("", "PersistentVolume", None, "pv-1")
-            .cloned()
-            .unwrap();
-        let d = diagnose(&inv, &subject);
+        let d = diagnose(&inv, &pv_1(&inv));
         assert_eq!(d.findings[0].code, "pv-bound");
         let keys: Vec<String> = d.ladder().iter().map(Step::key).collect();
         assert_eq!(
@@ -235,6 +285,56 @@ mod tests {
                 "delete PersistentVolumeClaim shop/data",
                 "unfinalize PersistentVolume pv-1 kubernetes.io/pv-protection",
             ]
+        );
+    }
+
+    #[test]
+    fn the_pv_controller_finalizer_quotes_the_failed_deletion() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        add(
+            &mut inv,
+            from::<PersistentVolume>(json!({
+                "metadata": {"name": "pv-1", "uid": "u-pv", "resourceVersion": "5",
+                             "deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": ["kubernetes.io/pv-controller"],
+                             "annotations": {"pv.kubernetes.io/provisioned-by": "kubernetes.io/gce-pd"}},
+                "spec": {"persistentVolumeReclaimPolicy": "Delete", "claimRef": {"namespace": "shop", "name": "data"},
+                         "gcePersistentDisk": {"pdName": "disk-1"}},
+                "status": {"phase": "Failed", "message": "error getting deleter volume plugin for volume \"pv-1\": no deletable volume plugin matched"},
+            })),
+        );
+        let d = diagnose(&inv, &pv_1(&inv));
+        let finding = &d.findings[0];
+        assert_eq!(finding.code, "pv-volume-not-deleted");
+        assert_eq!(
+            finding.title,
+            "Terminating for 10m: kubernetes.io/pv-controller: the persistent volume controller (kube-controller-manager, in-tree plugin kubernetes.io/gce-pd) failed to delete the backend volume: error getting deleter volume plugin for volume \"pv-1\": no deletable volume plugin matched"
+        );
+        let facts: Vec<&str> = finding.evidence.iter().map(|e| e.fact.as_str()).collect();
+        assert_eq!(
+            facts,
+            vec!["reclaimPolicy Delete, status.phase Failed"],
+            "no controller search: it is in-tree"
+        );
+        let keys: Vec<String> = d.ladder().iter().map(Step::key).collect();
+        assert_eq!(
+            keys,
+            vec!["unfinalize PersistentVolume pv-1 kubernetes.io/pv-controller"]
+        );
+        assert!(
+            d.steps[0].danger.contains("the disk leaks"),
+            "{}",
+            d.steps[0].danger
+        );
+    }
+
+    #[test]
+    fn a_bound_volume_is_deleted_from_the_backend_only_after_its_claim() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        add(&mut inv, volume(&["kubernetes.io/pv-controller"], "Bound"));
+        let d = diagnose(&inv, &pv_1(&inv));
+        assert_eq!(
+            d.findings[0].title,
+            "Terminating for 10m: kubernetes.io/pv-controller: the persistent volume controller (kube-controller-manager) deletes the backend volume only once claim shop/data is gone, and the volume is still Bound"
         );
     }
 
@@ -248,11 +348,7 @@ mod tests {
                 "Released",
             ),
         );
-        let subject = inv
-            .object("", "PersistentVolume", None, "pv-1")
-            .cloned()
-            .unwrap();
-        let d = diagnose(&inv, &subject);
+        let d = diagnose(&inv, &pv_1(&inv));
         let finding = &d.findings[0];
         assert_eq!(finding.code, "pv-volume-not-deleted");
         assert!(

@@ -12,6 +12,7 @@ use kube_runbook::{
     state::{ClusterState, Kind},
 };
 
+use super::backend_pod;
 use crate::{
     fix::plan::{Action, Rung, Step},
     inventory::{Inventory, MetaObject},
@@ -245,7 +246,7 @@ fn backend_summary(
             ),
         );
     }
-    let described: Vec<String> = pods.iter().map(|p| describe_pod(p)).collect();
+    let described: Vec<String> = pods.iter().map(|p| backend_pod::describe(p)).collect();
     for (pod, text) in pods.iter().zip(&described) {
         outage.evidence.push((
             text.clone(),
@@ -317,27 +318,6 @@ fn workloads_creating(
             })
         })
         .collect()
-}
-
-/// "pod metrics-server-abc: Running, not ready (CrashLoopBackOff) on node n1".
-fn describe_pod(pod: &Pod) -> String {
-    let name = pod.metadata.name.as_deref().unwrap_or_default();
-    let status = pod.status.as_ref();
-    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown");
-    let waiting = status
-        .iter()
-        .flat_map(|s| s.container_statuses.iter().flatten())
-        .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
-    let node = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.node_name.as_deref())
-        .map(|n| format!(" on node {n}"))
-        .unwrap_or_else(|| " (not scheduled)".to_string());
-    match waiting {
-        Some(reason) => format!("pod {name}: {phase}, not ready ({reason}){node}"),
-        None => format!("pod {name}: {phase}, not ready{node}"),
-    }
 }
 
 #[cfg(test)]
@@ -448,6 +428,10 @@ mod tests {
         }))]);
         inv.backends.insert("kube-system".into(), state);
         let outage = explain(&inv, "metrics.k8s.io/v1beta1", "boom");
+        assert_eq!(
+            outage.summary,
+            "APIService v1beta1.metrics.k8s.io: service kube-system/metrics-server has no ready endpoint: pod metrics-server-abc: Running, not ready (container m: CrashLoopBackOff) on node n1"
+        );
         assert_eq!(
             outage.advice[0].description,
             "Bring the backend of metrics.k8s.io/v1beta1 back (the safe fix): the deletion then finishes by itself"

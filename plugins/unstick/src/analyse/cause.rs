@@ -116,3 +116,8 @@ pub fn ago(time: Timestamp, now: Timestamp) -> String {
         .map(|d| format!("{} ago", human_duration(d)))
         .unwrap_or_else(|| "just now".to_string())
 }
+
+/// The first line of a message, trimmed: events and conditions can span several.
+pub fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_string()
+}

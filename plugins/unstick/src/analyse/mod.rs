@@ -2,6 +2,7 @@
 //! unstick it. Nothing here talks to the API, so a snapshot and a live cluster answer alike.
 
 mod apiservice;
+mod backend_pod;
 mod cause;
 mod controllers;
 mod dependents;

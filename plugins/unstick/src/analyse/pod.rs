@@ -10,7 +10,7 @@ use kube_runbook::{
 
 use super::{
     Ctx, Diagnosis,
-    cause::{Cause, ago, elapsed, for_how_long},
+    cause::{Cause, ago, elapsed, first_line, for_how_long},
     node::{AliveNode, LostNode, NodeHealth, node_health, removal_event},
     terminating::{Deletion, terminating_finding, timing_details},
 };
@@ -502,10 +502,6 @@ fn read_write_once_claims(inventory: &Inventory, pod: &Pod) -> Vec<String> {
             None => true,
         })
         .collect()
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().trim().to_string()
 }
 
 #[cfg(test)]

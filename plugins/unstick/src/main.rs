@@ -8,11 +8,12 @@ mod gather;
 mod inventory;
 mod report;
 mod resources;
+mod scan_table;
 mod target;
 
 use std::process::ExitCode;
 
-use kube_runbook::{Error, app, selector::LabelQuery};
+use kube_runbook::{Error, app, cli::OutputFormat, selector::LabelQuery};
 
 use crate::{
     args::{Args, DryRun},
@@ -33,16 +34,31 @@ async fn run(args: Args) -> Result<u8, Error> {
     }
     let source = app::Target::from_flags(&args.kube, args.snapshot.as_deref()).await?;
     let gathered = gather(&source, &args.kube, spec.as_ref()).await?;
-    let diagnoses = match &gathered.focus {
+    let scanned = match &gathered.focus {
         Focus::Scan { .. } => analyse::scan(&gathered.inventory, &selector),
-        Focus::Object(object) => vec![analyse::diagnose(&gathered.inventory, object)],
+        Focus::Object(object) => vec![analyse::Scanned {
+            subject: object,
+            diagnosis: analyse::diagnose(&gathered.inventory, object),
+        }],
     };
+    let diagnoses: Vec<analyse::Diagnosis> = scanned.iter().map(|s| s.diagnosis.clone()).collect();
     let document = report::build(&gathered.inventory, &diagnoses);
-    let code = app::emit(
-        &document,
-        &args.kube,
-        &report::empty_message(&gathered.focus),
-    )?;
+    let code = match (&gathered.focus, args.kube.output) {
+        (Focus::Scan { .. }, OutputFormat::Text) if !scanned.is_empty() => {
+            let rows = scan_table::rows(&scanned, gathered.inventory.observed_at());
+            app::print_stdout(&scan_table::text(
+                &rows,
+                args.kube.all_namespaces,
+                &document,
+            ))?;
+            document.exit_code()
+        }
+        _ => app::emit(
+            &document,
+            &args.kube,
+            &report::empty_message(&gathered.focus),
+        )?,
+    };
     let (Some(spec), Focus::Object(subject), true) = (&spec, &gathered.focus, args.fix) else {
         return Ok(code);
     };

@@ -43,12 +43,12 @@ const EXPECTED: [Expected; 7] = [
     },
     Expected {
         file: "unstick-orphaned-finalizer.yaml",
-        first_line: &[
-            "✗ Backup ",
-            "/nightly: Terminating for ",
+        first_line: &["KIND", "NAME", "TERMINATING", "CAUSE"],
+        also: &[
+            "Backup",
+            "nightly",
             "finalizer demo.kube-runbooks.io/upload-complete: no controller for demo.kube-runbooks.io appears to be running",
         ],
-        also: &[],
     },
     Expected {
         file: "why-pending-gpu-toleration.yaml",

@@ -111,15 +111,30 @@ pub fn diagnose(inventory: &Inventory, subject: &MetaObject) -> Diagnosis {
     Ctx::new(inventory).diagnose(subject)
 }
 
+/// One object a scan found stuck, and its diagnosis.
+#[derive(Debug, Clone)]
+pub struct Scanned<'a> {
+    pub subject: &'a MetaObject,
+    pub diagnosis: Diagnosis,
+}
+
 /// Every stuck object in the inventory whose labels match `selector`, each diagnosed.
-pub fn scan(inventory: &Inventory, selector: &LabelQuery) -> Vec<Diagnosis> {
+pub fn scan<'a>(inventory: &'a Inventory, selector: &LabelQuery) -> Vec<Scanned<'a>> {
     let ctx = Ctx::new(inventory);
     candidates(inventory)
         .into_iter()
         .filter(|subject| selector.matches(subject.meta.labels.as_ref()))
-        .map(|subject| ctx.diagnose(subject))
-        .filter(|d| !d.findings.is_empty())
+        .map(|subject| Scanned {
+            subject,
+            diagnosis: ctx.diagnose(subject),
+        })
+        .filter(|s| !s.diagnosis.findings.is_empty())
         .collect()
+}
+
+/// When the deletion of `subject` was requested, if it is being deleted.
+pub fn deletion_requested_at(subject: &MetaObject) -> Option<Timestamp> {
+    terminating::Deletion::of(subject).map(|d| d.requested_at)
 }
 
 /// Objects worth diagnosing: everything being deleted, StatefulSet pods on lost nodes, pods in
@@ -196,7 +211,10 @@ mod tests {
             })),
         );
         let everything = LabelQuery::parse("").unwrap();
-        let names: Vec<String> = findings_of(&scan(&inv, &everything))
+        let diagnoses = |found: Vec<Scanned>| -> Vec<Diagnosis> {
+            found.into_iter().map(|s| s.diagnosis).collect()
+        };
+        let names: Vec<String> = findings_of(&diagnoses(scan(&inv, &everything)))
             .iter()
             .map(|f| format!("{} {}", f.object.name, f.code))
             .collect();
@@ -208,6 +226,6 @@ mod tests {
             ]
         );
         let only_db = LabelQuery::parse("app=db").unwrap();
-        assert_eq!(findings_of(&scan(&inv, &only_db)).len(), 1);
+        assert_eq!(findings_of(&diagnoses(scan(&inv, &only_db))).len(), 1);
     }
 }

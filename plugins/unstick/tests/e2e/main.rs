@@ -13,6 +13,7 @@ mod pvc;
 mod race;
 mod read_only;
 mod rwo_claim;
+mod scan;
 mod statefulset;
 mod users;
 mod volumes;

@@ -14,7 +14,7 @@ use kube_runbook::{
     Error,
     app::Target,
     cli::{ApiContext, Connection, from_kube_error},
-    state::{ClusterState, Kind, Unavailable},
+    state::{ClusterState, Kind, Unavailable, list_all},
 };
 
 use crate::{
@@ -47,7 +47,6 @@ const ALL: [Kind; 9] = [
     Kind::Event,
 ];
 const SYSTEM: &str = "kube-system";
-const PAGE_SIZE: u32 = 500;
 
 pub struct Gathered {
     pub state: ClusterState,
@@ -256,39 +255,34 @@ async fn warning_events(
         Some(ns) => Api::namespaced(conn.client.clone(), ns),
         None => Api::all(conn.client.clone()),
     };
-    let mut events = Vec::new();
-    let mut params = ListParams::default()
-        .fields("type=Warning")
-        .limit(PAGE_SIZE);
-    loop {
-        let page = match api.list(&params).await {
-            Ok(page) => page,
-            Err(err) => {
-                let ctx = ApiContext {
-                    server: conn.server.clone(),
-                    verb: "list",
-                    resource: "events".into(),
-                    namespace: namespace.map(str::to_string),
-                    name: None,
-                };
-                return match from_kube_error(err, &ctx) {
-                    forbidden @ Error::Forbidden { .. } => Ok(Err(Unavailable {
-                        kind: Kind::Event,
-                        reason: forbidden
-                            .to_string()
-                            .lines()
-                            .next()
-                            .unwrap_or_default()
-                            .to_string(),
-                    })),
-                    other => Err(other),
-                };
+    let warnings = ListParams::default().fields("type=Warning");
+    let listed = list_all(&warnings, |params| {
+        let api = api.clone();
+        async move { api.list(&params).await }
+    })
+    .await;
+    match listed {
+        Ok(events) => Ok(Ok(events)),
+        Err(err) => {
+            let ctx = ApiContext {
+                server: conn.server.clone(),
+                verb: "list",
+                resource: "events".into(),
+                namespace: namespace.map(str::to_string),
+                name: None,
+            };
+            match from_kube_error(err, &ctx) {
+                forbidden @ Error::Forbidden { .. } => Ok(Err(Unavailable {
+                    kind: Kind::Event,
+                    reason: forbidden
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                })),
+                other => Err(other),
             }
-        };
-        events.extend(page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(Ok(events)),
         }
     }
 }

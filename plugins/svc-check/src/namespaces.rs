@@ -9,10 +9,8 @@ use kube::{Api, api::ListParams};
 use kube_runbook::{
     Error,
     cli::{ApiContext, Connection, from_kube_error},
-    state::ClusterState,
+    state::{ClusterState, list_all},
 };
-
-const PAGE_SIZE: u32 = 500;
 
 pub enum Existence {
     Exists,
@@ -69,14 +67,14 @@ fn seen_in(state: &ClusterState) -> BTreeSet<String> {
 /// The namespaces of every Service, when they may be listed (nothing otherwise).
 async fn service_namespaces(conn: &Connection) -> BTreeSet<String> {
     let api: Api<Service> = Api::all(conn.client.clone());
-    let mut namespaces = BTreeSet::new();
-    let mut params = ListParams::default().limit(PAGE_SIZE);
-    while let Ok(page) = api.list_metadata(&params).await {
-        namespaces.extend(page.items.into_iter().filter_map(|s| s.metadata.namespace));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => break,
-        }
-    }
-    namespaces
+    let listed = list_all(&ListParams::default(), |params| {
+        let api = api.clone();
+        async move { api.list_metadata(&params).await }
+    })
+    .await;
+    listed
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| s.metadata.namespace)
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::{fmt::Debug, time::Instant};
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, Resource, ResourceExt, api::ListParams};
 use serde::de::DeserializeOwned;
 
 use super::{
@@ -196,7 +196,7 @@ async fn list_pages<T>(api: Api<T>) -> Result<Vec<T>, kube::Error>
 where
     T: Resource + Clone + DeserializeOwned + Debug,
 {
-    let items = list_all(|params| {
+    let items = list_all(&ListParams::default(), |params| {
         let api = api.clone();
         async move { api.list(&params).await }
     })
@@ -211,7 +211,7 @@ async fn secret_metadata(client: Client, namespace: Option<&str>) -> Result<Stor
         Some(ns) => Api::<Secret>::namespaced(client, ns),
         None => Api::<Secret>::all(client),
     };
-    let metadata = list_all(|params| {
+    let metadata = list_all(&ListParams::default(), |params| {
         let api = api.clone();
         async move { api.list_metadata(&params).await }
     })

@@ -15,5 +15,6 @@ pub use events::{event_count, event_reporter, event_time};
 pub use kind::Kind;
 pub use live::{LiveOptions, load_live};
 pub use owners::controller_of;
+pub use pager::{PAGE_SIZE, list_all};
 pub use snapshot::load_snapshot;
 pub use throttle::retry_throttled;

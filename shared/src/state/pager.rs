@@ -12,21 +12,22 @@ use super::throttle::retry_throttled;
 /// 20,000 pods about twice as slowly as 5,000 does), yet memory per answer stays bounded.
 pub const PAGE_SIZE: u32 = 5000;
 
-/// Every item of a list, `list` being called once per page with the page's parameters.
-pub async fn list_all<T, F, Fut>(mut list: F) -> Result<Vec<T>, kube::Error>
+/// Every item of the list `base` selects (its label and field selectors), `list` being called
+/// once per page with the page's parameters.
+pub async fn list_all<T, F, Fut>(base: &ListParams, mut list: F) -> Result<Vec<T>, kube::Error>
 where
     F: FnMut(ListParams) -> Fut,
     Fut: Future<Output = Result<ObjectList<T>, kube::Error>>,
     T: Clone,
 {
     let mut items = Vec::new();
-    let mut params = ListParams::default().limit(PAGE_SIZE);
+    let mut params = base.clone().limit(PAGE_SIZE);
     loop {
         let page = match retry_throttled(|| list(params.clone())).await {
             Err(kube::Error::Api(status))
                 if status.code == 410 && params.continue_token.is_some() =>
             {
-                let everything = retry_throttled(|| list(ListParams::default())).await?;
+                let everything = retry_throttled(|| list(base.clone())).await?;
                 return Ok(everything.items);
             }
             page => page?,
@@ -74,7 +75,7 @@ mod tests {
         server: impl Fn(Option<u32>, Option<&str>) -> Result<ObjectList<u32>, kube::Error>,
     ) -> (Vec<u32>, Asked) {
         let asked = Mutex::new(Vec::new());
-        let items = list_all(|params: ListParams| {
+        let items = list_all(&ListParams::default(), |params: ListParams| {
             asked
                 .lock()
                 .unwrap()
@@ -119,8 +120,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_selectors_asked_for_hold_on_every_page_and_in_the_fallback() {
+        let base = ListParams::default().fields("type=Warning");
+        let selectors = Mutex::new(Vec::new());
+        let items = list_all(&base, |params: ListParams| {
+            selectors
+                .lock()
+                .unwrap()
+                .push(params.field_selector.clone());
+            let answer = match (params.limit, params.continue_token.as_deref()) {
+                (Some(_), None) => Ok(page(&[1], Some("a"))),
+                (Some(_), Some(_)) => Err(gone()),
+                (None, _) => Ok(page(&[1, 2], None)),
+            };
+            async move { answer }
+        })
+        .await
+        .unwrap();
+        assert_eq!(items, [1, 2]);
+        let selectors = selectors.into_inner().unwrap();
+        assert_eq!(selectors.len(), 3);
+        assert!(
+            selectors
+                .iter()
+                .all(|s| s.as_deref() == Some("type=Warning"))
+        );
+    }
+
+    #[tokio::test]
     async fn a_410_on_the_first_page_is_an_error() {
-        let result = list_all(|_| async { Err::<ObjectList<u32>, _>(gone()) }).await;
+        let result = list_all(&ListParams::default(), |_| async {
+            Err::<ObjectList<u32>, _>(gone())
+        })
+        .await;
         assert!(matches!(result, Err(kube::Error::Api(status)) if status.code == 410));
     }
 }

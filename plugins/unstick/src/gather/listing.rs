@@ -12,12 +12,11 @@ use kube_runbook::{
     Error,
     cli::{ApiContext, Connection, from_kube_error},
     report::NotChecked,
-    state::retry_throttled,
+    state::list_all,
 };
 
 use crate::{inventory::MetaObject, resources::ResourceType};
 
-const PAGE_SIZE: u32 = 500;
 const CONCURRENT_LISTS: usize = 8;
 
 /// Where to list.
@@ -108,23 +107,21 @@ async fn list_type(
         namespace: namespace.map(str::to_string),
         name: None,
     };
-    let mut objects = Vec::new();
-    let mut params = ListParams::default().limit(PAGE_SIZE);
-    loop {
-        let page = retry_throttled(|| api.list_metadata(&params))
-            .await
-            .map_err(|e| from_kube_error(e, &ctx))?;
-        objects.extend(page.items.into_iter().map(|item| {
+    let listed = list_all(&ListParams::default(), |params| {
+        let api = api.clone();
+        async move { api.list_metadata(&params).await }
+    })
+    .await
+    .map_err(|e| from_kube_error(e, &ctx))?;
+    Ok(listed
+        .into_iter()
+        .map(|item| {
             let mut meta = item.metadata;
             meta.managed_fields = None;
             MetaObject {
                 resource: resource.clone(),
                 meta,
             }
-        }));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(objects),
-        }
-    }
+        })
+        .collect())
 }

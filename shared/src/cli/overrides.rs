@@ -12,7 +12,7 @@ pub fn apply_overrides(config: &mut Config, flags: &KubectlFlags) -> Result<(), 
         config.cluster_url = server_url(server)?;
     }
     if let Some(token) = &flags.token {
-        // A token replaces the user's own credentials, as with kubectl.
+        // The token alone authenticates: a client certificate kept beside it would win.
         config.auth_info = AuthInfo {
             token: Some(token.clone().into()),
             ..AuthInfo::default()
@@ -21,11 +21,15 @@ pub fn apply_overrides(config: &mut Config, flags: &KubectlFlags) -> Result<(), 
     if flags.insecure_skip_tls_verify {
         config.accept_invalid_certs = true;
     }
+    // Like kubectl's overrides: a flag replaces the kubeconfig's value only when it is given.
     if let Some(user) = &flags.impersonate {
         config.auth_info.impersonate = Some(user.clone());
-        config.auth_info.impersonate_groups =
-            (!flags.impersonate_groups.is_empty()).then(|| flags.impersonate_groups.clone());
-        config.auth_info.impersonate_uid = flags.impersonate_uid.clone();
+    }
+    if !flags.impersonate_groups.is_empty() {
+        config.auth_info.impersonate_groups = Some(flags.impersonate_groups.clone());
+    }
+    if let Some(uid) = &flags.impersonate_uid {
+        config.auth_info.impersonate_uid = Some(uid.clone());
     }
     Ok(())
 }
@@ -41,7 +45,7 @@ fn server_url(server: &str) -> Result<http::Uri, Error> {
         .parse::<http::Uri>()
         .ok()
         .filter(|uri| uri.host().is_some())
-        .ok_or_else(|| Error::Usage(format!("--server {server:?} is not a valid URL")))
+        .ok_or_else(|| Error::Usage(format!("--server \"{server}\" is not a valid URL")))
 }
 
 #[cfg(test)]
@@ -90,6 +94,21 @@ mod tests {
         assert_eq!(
             config.auth_info.client_certificate_data.as_deref(),
             Some("cert")
+        );
+    }
+
+    #[test]
+    fn the_kubeconfigs_impersonation_stays_unless_a_flag_replaces_it() {
+        let mut config = config();
+        config.auth_info.impersonate_groups = Some(vec!["from-kubeconfig".into()]);
+        let flags = KubectlFlags {
+            impersonate: Some("alice".into()),
+            ..Default::default()
+        };
+        apply_overrides(&mut config, &flags).unwrap();
+        assert_eq!(
+            config.auth_info.impersonate_groups,
+            Some(vec!["from-kubeconfig".to_string()])
         );
     }
 

@@ -1,12 +1,12 @@
-//! kubectl's numeric verbosity (`-v=6`, `--v=6`, `--v 6`) as our repeatable `-v`.
+//! kubectl's numeric verbosity (`-v=6`, `-v6`, `-v 6`, `--v=6`, `--v 6`) as our repeatable `-v`.
 
 use std::ffi::{OsStr, OsString};
 
-/// More than this many `-v` adds nothing: `-vv` already shows every request with its timing.
-const MAX_LEVEL: usize = 9;
+/// More `-v` adds nothing: `-vv` already shows every request with its timing.
+const MAX_LEVEL: usize = 2;
 
-/// Rewrites kubectl's `-v=N`, `--v=N` and `--v N` into `N` times `-v` (none for 0), leaving
-/// everything after `--` alone.
+/// Rewrites kubectl's `-v=N`, `-vN`, `-v N`, `--v=N` and `--v N` into up to [`MAX_LEVEL`] times
+/// `-v` (none for 0), leaving everything after `--` alone.
 pub fn expand_kubectl_verbosity(args: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(args.len());
     let mut rest = args.into_iter();
@@ -47,12 +47,16 @@ enum NumericForm {
 
 fn numeric_form(arg: &OsStr) -> Option<NumericForm> {
     let text = arg.to_str()?;
-    if text == "--v" {
+    if text == "--v" || text == "-v" {
         return Some(NumericForm::Detached);
     }
     let value = text
         .strip_prefix("-v=")
-        .or_else(|| text.strip_prefix("--v="))?;
+        .or_else(|| text.strip_prefix("--v="))
+        .or_else(|| {
+            text.strip_prefix("-v")
+                .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        })?;
     level_of(OsStr::new(value)).map(NumericForm::Attached)
 }
 
@@ -73,17 +77,20 @@ mod tests {
 
     #[test]
     fn numeric_levels_become_repeated_flags() {
-        assert_eq!(expand(&["x", "-v=6", "web"]), ["x", "-vvvvvv", "web"]);
+        assert_eq!(expand(&["x", "-v=6", "web"]), ["x", "-vv", "web"]);
+        assert_eq!(expand(&["x", "-v6", "web"]), ["x", "-vv", "web"]);
+        assert_eq!(expand(&["x", "-v", "1", "web"]), ["x", "-v", "web"]);
         assert_eq!(expand(&["x", "--v=2"]), ["x", "-vv"]);
         assert_eq!(expand(&["x", "--v", "1", "web"]), ["x", "-v", "web"]);
         assert_eq!(expand(&["x", "-v=0", "web"]), ["x", "web"]);
-        assert_eq!(expand(&["x", "--v=12"]), ["x", "-vvvvvvvvv"]);
     }
 
     #[test]
     fn other_arguments_are_left_alone() {
         assert_eq!(expand(&["x", "-vv", "web"]), ["x", "-vv", "web"]);
         assert_eq!(expand(&["x", "--v", "web"]), ["x", "--v", "web"]);
+        assert_eq!(expand(&["x", "-v", "web"]), ["x", "-v", "web"]);
+        assert_eq!(expand(&["x", "-v"]), ["x", "-v"]);
         assert_eq!(expand(&["x", "-v=high"]), ["x", "-v=high"]);
         assert_eq!(expand(&["x", "--", "-v=6"]), ["x", "--", "-v=6"]);
     }

@@ -202,6 +202,8 @@ fn kubectl_flags(typed: &Typed) -> KubectlFlags {
         token: value("token"),
         insecure_skip_tls_verify: typed.has_flag("insecure_skip_tls_verify"),
         impersonate: value("impersonate"),
+        impersonate_groups: typed.values("impersonate_groups"),
+        impersonate_uid: value("impersonate_uid"),
         namespace: value("namespace"),
         all_namespaces: typed.has_flag("all_namespaces"),
         request_timeout: value("request_timeout").unwrap_or_else(|| LOOKUP_TIMEOUT.into()),
@@ -334,6 +336,12 @@ mod tests {
                 "t",
                 "--as",
                 "alice",
+                "--as-group",
+                "dev",
+                "--as-group",
+                "ops",
+                "--as-uid",
+                "7",
                 "--insecure-skip-tls-verify",
                 "-n",
                 "",
@@ -342,6 +350,8 @@ mod tests {
         assert_eq!(found.flags.server.as_deref(), Some("https://h:6443"));
         assert_eq!(found.flags.token.as_deref(), Some("t"));
         assert_eq!(found.flags.impersonate.as_deref(), Some("alice"));
+        assert_eq!(found.flags.impersonate_groups, ["dev", "ops"]);
+        assert_eq!(found.flags.impersonate_uid.as_deref(), Some("7"));
         assert!(found.flags.insecure_skip_tls_verify);
         let found = lookup(plan_for("x", &["--context=st"]));
         assert_eq!(found.source, Source::Kubeconfig(KubeconfigEntry::Context));

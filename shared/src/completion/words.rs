@@ -38,6 +38,15 @@ impl Typed {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Every value typed for the (repeatable) flag with this id, in order.
+    pub fn values(&self, id: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(flag, _)| flag == id)
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+
     /// Whether the flag with this id was typed.
     pub fn has_flag(&self, id: &str) -> bool {
         self.flags.iter().any(|flag| flag == id)

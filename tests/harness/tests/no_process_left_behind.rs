@@ -26,8 +26,10 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 #[tokio::test]
 #[ignore = "run in a child process by a_panicking_test_leaves_no_component_process_behind"]
 async fn child_starts_the_control_plane_and_panics() {
-    let pid_file = std::env::var(PID_FILE_ENV)
-        .unwrap_or_else(|_| panic!("{PID_FILE_ENV} is set by the parent test"));
+    // Only the parent test's child run panics: `cargo test -- --include-ignored` passes here.
+    let Ok(pid_file) = std::env::var(PID_FILE_ENV) else {
+        return;
+    };
     let cp = ControlPlane::shared().await;
     let lines: String = cp
         .component_pids()

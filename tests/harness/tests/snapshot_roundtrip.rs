@@ -1,7 +1,7 @@
 //! The generator's snapshot file reads back through the plugins' own snapshot loader with every
 //! generated object of every kind, and nothing reported unavailable.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kube::Resource;
@@ -41,8 +41,8 @@ fn generated_snapshot_loads_back_with_every_object() {
 }
 
 /// `namespace/name` of the generated objects, by kind; panics on a kind the loader does not know.
-fn generated_names(items: &[Value]) -> BTreeMap<Kind, BTreeSet<String>> {
-    let mut names: BTreeMap<Kind, BTreeSet<String>> = BTreeMap::new();
+fn generated_names(items: &[Value]) -> BTreeMap<Kind, Vec<String>> {
+    let mut names: BTreeMap<Kind, Vec<String>> = BTreeMap::new();
     for item in items {
         let kind_name = item["kind"].as_str().unwrap_or_default();
         let kind = Kind::from_kind_name(kind_name)
@@ -52,12 +52,14 @@ fn generated_names(items: &[Value]) -> BTreeMap<Kind, BTreeSet<String>> {
         names
             .entry(kind)
             .or_default()
-            .insert(format!("{namespace}/{name}"));
+            .push(format!("{namespace}/{name}"));
     }
+    names.values_mut().for_each(|v| v.sort());
     names
 }
 
-fn loaded_names(state: &ClusterState, kind: Kind) -> BTreeSet<String> {
+/// Sorted, duplicates kept: an object loaded twice must show.
+fn loaded_names(state: &ClusterState, kind: Kind) -> Vec<String> {
     match kind {
         Kind::Namespace => names_of(&state.namespaces),
         Kind::Node => names_of(&state.nodes),
@@ -74,8 +76,8 @@ fn loaded_names(state: &ClusterState, kind: Kind) -> BTreeSet<String> {
     }
 }
 
-fn names_of<K: Resource>(objects: &[K]) -> BTreeSet<String> {
-    objects
+fn names_of<K: Resource>(objects: &[K]) -> Vec<String> {
+    let mut names: Vec<String> = objects
         .iter()
         .map(|o| {
             let meta = o.meta();
@@ -85,5 +87,7 @@ fn names_of<K: Resource>(objects: &[K]) -> BTreeSet<String> {
                 meta.name.as_deref().unwrap_or_default()
             )
         })
-        .collect()
+        .collect();
+    names.sort();
+    names
 }

@@ -1,5 +1,7 @@
 //! NodeLocal DNSCache: a hostNetwork DaemonSet that answers pods' DNS queries on their own node,
-//! at a link-local address, so their queries need not reach the CoreDNS pods at all.
+//! at a link-local address, so their queries need not reach the CoreDNS pods at all. In iptables
+//! mode it also binds the kube-dns ClusterIP without connection tracking, so queries sent there
+//! are answered on the node too and never translated to a CoreDNS pod.
 
 use std::net::IpAddr;
 
@@ -16,7 +18,10 @@ const DEFAULT_ADDRESS: [u8; 4] = [169, 254, 20, 10];
 /// A NodeLocal DNSCache and how it was recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeLocalDns {
-    pub address: IpAddr,
+    /// Every address the cache answers on; pods send their queries to one of them.
+    pub addresses: Vec<IpAddr>,
+    /// Its DaemonSet was found, so queries go to the cache and nowhere else.
+    pub running: bool,
     pub seen: String,
     pub source: Source,
 }
@@ -29,8 +34,13 @@ impl NodeLocalDns {
                 && ds.metadata.name.as_deref() == Some(DAEMON_SET)
         });
         if let Some(ds) = from_daemon_set {
+            let mut addresses = local_ips(ds);
+            if addresses.is_empty() {
+                addresses.push(IpAddr::from(DEFAULT_ADDRESS));
+            }
             return Some(NodeLocalDns {
-                address: local_ip(ds).unwrap_or(IpAddr::from(DEFAULT_ADDRESS)),
+                addresses,
+                running: true,
                 seen: format!("DaemonSet {DNS_NAMESPACE}/{DAEMON_SET}"),
                 source: Source::Object {
                     object: ObjectRef::namespaced("DaemonSet", DNS_NAMESPACE, DAEMON_SET),
@@ -46,7 +56,8 @@ impl NodeLocalDns {
                 .any(|peer| names_cache(peer, address))
         })?;
         Some(NodeLocalDns {
-            address,
+            addresses: vec![address],
+            running: false,
             seen: format!("policy {} admits {address} in an ipBlock", policy.name),
             source: Source::Object {
                 object: ObjectRef::namespaced("NetworkPolicy", policy.namespace, policy.name),
@@ -60,21 +71,30 @@ fn names_cache(peer: &Peer, address: IpAddr) -> bool {
     matches!(peer, Peer::Block { cidr: Ok(cidr), .. } if cidr.prefix_len() >= 16 && cidr.contains(&address))
 }
 
-/// The first address of the cache's `-localip` argument (`169.254.20.10,10.96.0.10`).
-fn local_ip(ds: &DaemonSet) -> Option<IpAddr> {
+/// The addresses of the cache's `-localip` argument (`169.254.20.10,10.96.0.10`).
+fn local_ips(ds: &DaemonSet) -> Vec<IpAddr> {
+    let Some(value) = local_ip_arg(ds) else {
+        return Vec::new();
+    };
+    value
+        .split(',')
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect()
+}
+
+fn local_ip_arg(ds: &DaemonSet) -> Option<&str> {
     let containers = &ds.spec.template.spec.as_ref()?.containers;
     let args: Vec<&str> = containers
         .iter()
         .flat_map(|c| c.args.iter().flatten().chain(c.command.iter().flatten()))
         .map(String::as_str)
         .collect();
-    let value = args.iter().enumerate().find_map(|(i, arg)| match *arg {
+    args.iter().enumerate().find_map(|(i, arg)| match *arg {
         "-localip" | "--localip" => args.get(i + 1).copied(),
         _ => arg
             .strip_prefix("-localip=")
             .or_else(|| arg.strip_prefix("--localip=")),
-    })?;
-    value.split(',').find_map(|ip| ip.trim().parse().ok())
+    })
 }
 
 #[cfg(test)]
@@ -113,7 +133,12 @@ mod tests {
                 "args": ["-localip", "169.254.25.10,10.96.0.10", "-conf", "/etc/Corefile"]}]}}}}),
         );
         let cache = detect(&f, &[]).unwrap();
-        assert_eq!(cache.address, "169.254.25.10".parse::<IpAddr>().unwrap());
+        let addresses: Vec<IpAddr> = ["169.254.25.10", "10.96.0.10"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(cache.addresses, addresses, "every -localip address counts");
+        assert!(cache.running);
         assert_eq!(cache.seen, "DaemonSet kube-system/node-local-dns");
     }
 
@@ -121,7 +146,11 @@ mod tests {
     fn an_ip_block_for_the_usual_address_means_a_cache() {
         let f = Fixture::healthy_web();
         let cache = detect(&f, &[egress_to("169.254.20.10/32")]).unwrap();
-        assert_eq!(cache.address, IpAddr::from(DEFAULT_ADDRESS));
+        assert_eq!(cache.addresses, vec![IpAddr::from(DEFAULT_ADDRESS)]);
+        assert!(
+            !cache.running,
+            "a policy alone does not prove the cache runs"
+        );
         assert_eq!(cache.seen, "policy dns admits 169.254.20.10 in an ipBlock");
         assert_eq!(
             detect(&f, &[egress_to("0.0.0.0/0")]),

@@ -1,6 +1,6 @@
 //! The proxy link's findings: kube-proxy down everywhere, or not ready on the nodes that matter.
 //! Its rules outlive it, so a stopped kube-proxy is an error only where the rules are known to be
-//! missing: it never ran on the node, or the Service changed after it stopped.
+//! missing: the Service changed after it stopped. A missing pod may have left its rules behind.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -65,6 +65,9 @@ pub fn check(cx: &Context) -> Vec<Observation> {
     let client_broken = broken.iter().find(|(node, _)| client_node == Some(*node));
     let client_missing = client_broken.and_then(|(_, state)| state.missing_rules(change.as_ref()));
     let title = match client_broken {
+        Some((node, NodeProxy::Absent)) => format!(
+            "no kube-proxy pod runs on node {node}, where the client runs: {ABSENT_CONSEQUENCE}"
+        ),
         Some((node, _)) if client_missing.is_some() => {
             format!("kube-proxy is not running ready on node {node}, where the client runs")
         }
@@ -90,7 +93,8 @@ pub fn check(cx: &Context) -> Vec<Observation> {
     let mut finding = Finding::new(severity, cx.subject.object(), "kube-proxy-not-ready", title)
         .explain(format!(
             "{RULES_OUTLIVE_IT} Clients on such a node, and node-port traffic arriving there, see the Service as it \
-             was when kube-proxy stopped; a node where it never ran has no rules for it at all."
+             was when kube-proxy stopped. A node without a kube-proxy pod has no rules at all if it never ran \
+             there, but a pod deleted and not recreated leaves its rules, and nothing shows which."
         ));
     for (node, state) in &broken {
         finding = finding.evidence(
@@ -110,6 +114,9 @@ pub fn check(cx: &Context) -> Vec<Observation> {
     vec![Observation::new(Link::Proxy, finding)]
 }
 
+const ABSENT_CONSEQUENCE: &str =
+    "rules written before it went away keep working; changes since are not applied there";
+
 fn proxies_on<'p, 'a>(by_node: &'p HashMap<&str, Vec<&'a Pod>>, node: &str) -> &'p [&'a Pod] {
     by_node.get(node).map_or(&[], Vec::as_slice)
 }
@@ -123,7 +130,7 @@ fn node_state(
 ) -> String {
     let proxies = proxies_on(by_node, node);
     if proxies.is_empty() {
-        return "no kube-proxy pod, so no rules for any Service".to_string();
+        return format!("no kube-proxy pod runs there: {ABSENT_CONSEQUENCE}");
     }
     let pods_text = proxies
         .iter()
@@ -148,9 +155,7 @@ fn node_state(
 
 /// The change that the stopped kube-proxy (`whose`) has not applied, as evidence.
 fn changed_since(cx: &Context, finding: Finding, missing: &Missing, whose: &str) -> Finding {
-    let Missing::ChangedSince { stopped, change } = missing else {
-        return finding;
-    };
+    let Missing { stopped, change } = missing;
     finding.evidence(
         format!(
             "{} {}, after {whose} stopped being ready {}: the rules lack that change",
@@ -183,14 +188,7 @@ fn down(
         .and_then(|proxies| NodeProxy::of(proxies).missing_rules(change));
     let base = format!("kube-proxy is down: 0 of {desired} pods ready");
     let (severity, title, consequence) = match &missing {
-        Some(Missing::NeverRan) => (
-            Severity::Error,
-            format!("{base}, and no kube-proxy pod exists"),
-            "No kube-proxy pod exists on any node, so no node has rules for the Service: connections to its \
-             virtual IP are refused or hang."
-                .to_string(),
-        ),
-        Some(Missing::ChangedSince { change, .. }) => (
+        Some(Missing { change, .. }) => (
             Severity::Error,
             format!("{base}, and {} after it stopped", change.what),
             "The Service changed after every kube-proxy stopped, so no node's rules match its current endpoints: \

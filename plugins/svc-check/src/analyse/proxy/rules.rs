@@ -22,7 +22,8 @@ pub enum NodeProxy {
     NotReady {
         since: Option<Timestamp>,
     },
-    /// No kube-proxy pod on the node: it never wrote rules there.
+    /// No kube-proxy pod on the node: it may never have run there, or its pod went away and
+    /// left the rules it wrote; nothing tells which, nor when.
     Absent,
 }
 
@@ -46,13 +47,12 @@ impl NodeProxy {
     /// `change`; None when its rules may well still be right.
     pub fn missing_rules(self, change: Option<&Change>) -> Option<Missing> {
         match (self, change) {
-            (NodeProxy::Absent, _) => Some(Missing::NeverRan),
             (
                 NodeProxy::NotReady {
                     since: Some(stopped),
                 },
                 Some(change),
-            ) if change.at > stopped => Some(Missing::ChangedSince {
+            ) if change.at > stopped => Some(Missing {
                 stopped,
                 change: change.clone(),
             }),
@@ -117,11 +117,11 @@ pub fn last_change(service: &Service, slices: &[&EndpointSlice]) -> Option<Chang
     created.into_iter().chain(endpoints).max_by_key(|c| c.at)
 }
 
-/// Why a node cannot have the Service's current rules.
+/// Why a node cannot have the Service's current rules: it changed after kube-proxy stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Missing {
-    NeverRan,
-    ChangedSince { stopped: Timestamp, change: Change },
+pub struct Missing {
+    pub stopped: Timestamp,
+    pub change: Change,
 }
 
 #[cfg(test)]
@@ -174,7 +174,7 @@ mod tests {
         );
         assert_eq!(
             node.missing_rules(Some(&change("2026-01-01T00:40:00Z"))),
-            Some(Missing::ChangedSince {
+            Some(Missing {
                 stopped: at("2026-01-01T00:30:00Z"),
                 change: change("2026-01-01T00:40:00Z")
             })
@@ -182,11 +182,12 @@ mod tests {
     }
 
     #[test]
-    fn no_pod_means_no_rules_and_any_ready_pod_means_current_rules() {
+    fn no_pod_proves_no_missing_rules_and_any_ready_pod_means_current_rules() {
         assert_eq!(NodeProxy::of(&[]), NodeProxy::Absent);
         assert_eq!(
-            NodeProxy::Absent.missing_rules(None),
-            Some(Missing::NeverRan)
+            NodeProxy::Absent.missing_rules(Some(&change("2026-01-01T00:40:00Z"))),
+            None,
+            "a pod that went away leaves its rules, and when it went is unknown"
         );
         let stopped = proxy("False", "2026-01-01T00:30:00Z");
         let ready = proxy("True", "2026-01-01T00:00:00Z");

@@ -1,39 +1,30 @@
 //! The workloads that assign LoadBalancer addresses, found by name (namespace for MetalLB), and
-//! which Services each acts on: since spec.loadBalancerClass, an implementation takes only the
-//! classes it is configured for, and the default one only Services without a class.
+//! whether one serves a Service (its classes: [`super::classes`]).
 
-use k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
 use kube::api::ObjectMeta;
 use kube_runbook::report::ObjectRef;
 
+use super::classes::{self, AWS_CLASS, Classes};
 use crate::index::Index;
 
 /// Workloads that assign LoadBalancer addresses, recognised by name.
 const PRODUCTS: [(&str, &str); 8] = [
     ("cloud-controller-manager", CLOUD_CONTROLLER),
     ("metallb", METALLB),
-    ("kube-vip", "kube-vip"),
-    ("cilium-operator", "Cilium LB IPAM"),
+    ("kube-vip", KUBE_VIP),
+    ("cilium-operator", CILIUM_LB_IPAM),
     ("openelb", "OpenELB"),
     ("purelb", "PureLB"),
     ("loxilb", "LoxiLB"),
-    (
-        "aws-load-balancer-controller",
-        "AWS Load Balancer Controller",
-    ),
+    ("aws-load-balancer-controller", AWS_LB_CONTROLLER),
 ];
 pub const METALLB: &str = "MetalLB";
+pub const KUBE_VIP: &str = "kube-vip";
+pub const CILIUM_LB_IPAM: &str = "Cilium LB IPAM";
+pub const AWS_LB_CONTROLLER: &str = "AWS Load Balancer Controller";
 const METALLB_NAMESPACE: &str = "metallb-system";
-const CLOUD_CONTROLLER: &str = "cloud-controller-manager";
-/// kube-vip's class when its `lb_class_name` is not set.
-const KUBE_VIP_CLASS: &str = "kube-vip.io/kube-vip-class";
-const CILIUM_CLASSES: [&str; 3] = [
-    "io.cilium/bgp-control-plane",
-    "io.cilium/l2-announcer",
-    "io.cilium/node",
-];
-const AWS_CLASS: &str = "service.k8s.aws/nlb";
-
+pub const CLOUD_CONTROLLER: &str = "cloud-controller-manager";
 /// Classes whose implementation is known by name, for saying which one is missing.
 const KNOWN_CLASSES: [(&str, &str); 6] = [
     (AWS_CLASS, "the AWS Load Balancer Controller"),
@@ -62,18 +53,6 @@ const HOSTED_CLOUDS: [&str; 12] = [
     "scaleway",
 ];
 
-/// The loadBalancerClass values a controller acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Classes {
-    /// How it is configured is not known: it may act on any Service.
-    Any,
-    Only {
-        /// Services without a loadBalancerClass.
-        unclassed: bool,
-        named: Vec<String>,
-    },
-}
-
 /// A workload that can assign LoadBalancer addresses.
 #[derive(Debug, Clone)]
 pub struct Controller {
@@ -84,10 +63,14 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub fn serves(&self, class: Option<&str>) -> bool {
+    pub fn serves(&self, service: &Service) -> bool {
+        let class = service
+            .spec
+            .as_ref()
+            .and_then(|s| s.load_balancer_class.as_deref());
         match (&self.classes, class) {
             (Classes::Any, _) => true,
-            (Classes::Only { unclassed, .. }, None) => *unclassed,
+            (Classes::Only { unclassed, .. }, None) => unclassed.admits(&service.metadata),
             (Classes::Only { named, .. }, Some(class)) => named.iter().any(|n| n == class),
         }
     }
@@ -97,13 +80,11 @@ impl Controller {
         match &self.classes {
             Classes::Any => "may serve any loadBalancerClass".into(),
             Classes::Only { unclassed, named } => {
-                let mut served: Vec<String> = named
-                    .iter()
-                    .map(|n| format!("loadBalancerClass {n}"))
+                let served: Vec<String> = unclassed
+                    .in_words()
+                    .into_iter()
+                    .chain(named.iter().map(|n| format!("loadBalancerClass {n}")))
                     .collect();
-                if *unclassed {
-                    served.insert(0, "Services without a loadBalancerClass".into());
-                }
                 format!("serves only {}", served.join(" and "))
             }
         }
@@ -143,7 +124,7 @@ pub fn find(index: &Index) -> Vec<Controller> {
                     meta.name.as_deref().unwrap_or_default(),
                 ),
                 ready,
-                classes: classes(product, containers),
+                classes: classes::of(product, containers),
             })
         })
         .collect()
@@ -161,56 +142,6 @@ fn product(meta: &ObjectMeta) -> Option<&'static str> {
             .find(|(needle, _)| name.contains(needle))
             .map(|(_, product)| *product)
     }
-}
-
-/// The classes a product acts on, from its documented defaults and its containers' settings.
-fn classes(product: &str, containers: &[Container]) -> Classes {
-    let only = |unclassed: bool, named: Vec<String>| Classes::Only { unclassed, named };
-    match product {
-        CLOUD_CONTROLLER => only(true, Vec::new()),
-        // `--lb-class` makes MetalLB take that class only, instead of Services without one.
-        METALLB => match flag(containers, "--lb-class") {
-            Some(class) => only(false, vec![class]),
-            None => only(true, Vec::new()),
-        },
-        "kube-vip" => only(
-            true,
-            vec![env(containers, "lb_class_name").unwrap_or_else(|| KUBE_VIP_CLASS.into())],
-        ),
-        "Cilium LB IPAM" => only(true, CILIUM_CLASSES.map(String::from).to_vec()),
-        "AWS Load Balancer Controller" => only(true, vec![AWS_CLASS.into()]),
-        _ => Classes::Any,
-    }
-}
-
-/// The value of `--NAME=VALUE` or `--NAME VALUE` in any container's command or args.
-fn flag(containers: &[Container], name: &str) -> Option<String> {
-    containers.iter().find_map(|c| {
-        let words: Vec<&String> = c
-            .command
-            .iter()
-            .flatten()
-            .chain(c.args.iter().flatten())
-            .collect();
-        words.iter().enumerate().find_map(|(i, word)| {
-            if let Some(value) = word.strip_prefix(&format!("{name}=")) {
-                Some(value.to_string())
-            } else if word.as_str() == name {
-                words.get(i + 1).map(|v| v.to_string())
-            } else {
-                None
-            }
-        })
-    })
-}
-
-fn env(containers: &[Container], name: &str) -> Option<String> {
-    containers
-        .iter()
-        .flat_map(|c| c.env.iter().flatten())
-        .find(|e| e.name == name)
-        .and_then(|e| e.value.clone())
-        .filter(|v| !v.is_empty())
 }
 
 /// The cloud of the nodes' providerID, when it is one with a hosted controller.
@@ -253,55 +184,51 @@ mod tests {
 
     use super::*;
 
-    fn container(value: serde_json::Value) -> Vec<Container> {
-        vec![serde_json::from_value(value).unwrap()]
+    fn load_balancer(class: Option<&str>, aws_type: Option<&str>) -> Service {
+        let annotations =
+            aws_type.map(|t| json!({"service.beta.kubernetes.io/aws-load-balancer-type": t}));
+        serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "shop", "annotations": annotations},
+            "spec": {"type": "LoadBalancer", "loadBalancerClass": class}
+        }))
+        .unwrap()
     }
 
-    #[test]
-    fn metallb_serves_unclassed_services_unless_given_a_class() {
-        let plain = classes(
-            METALLB,
-            &container(json!({"name": "controller", "args": ["--port=7472"]})),
-        );
-        assert_eq!(
-            plain,
-            Classes::Only {
-                unclassed: true,
-                named: vec![]
-            }
-        );
-        for args in [
-            json!(["--lb-class=example.com/metal"]),
-            json!(["--lb-class", "example.com/metal"]),
-        ] {
-            let classed = classes(
-                METALLB,
-                &container(json!({"name": "controller", "args": args})),
-            );
-            assert_eq!(
-                classed,
-                Classes::Only {
-                    unclassed: false,
-                    named: vec!["example.com/metal".into()]
-                }
-            );
+    fn controller(product: &'static str) -> Controller {
+        Controller {
+            product,
+            object: ObjectRef::namespaced("Deployment", "kube-system", product),
+            ready: true,
+            classes: classes::of(product, &[]),
         }
     }
 
     #[test]
-    fn kube_vip_takes_its_configured_class() {
-        let configured = classes(
-            "kube-vip",
-            &container(
-                json!({"name": "kube-vip", "env": [{"name": "lb_class_name", "value": "example.com/vip"}]}),
-            ),
+    fn the_aws_controller_takes_unclassed_services_only_when_annotated_external() {
+        let aws = controller(AWS_LB_CONTROLLER);
+        assert!(
+            !aws.serves(&load_balancer(None, None)),
+            "the cloud provider's"
         );
+        assert!(
+            !aws.serves(&load_balancer(None, Some("nlb"))),
+            "the cloud provider's"
+        );
+        assert!(aws.serves(&load_balancer(None, Some("external"))));
+        assert!(aws.serves(&load_balancer(None, Some("nlb-ip"))));
+        assert!(aws.serves(&load_balancer(Some(AWS_CLASS), None)));
+        assert!(!aws.serves(&load_balancer(Some("example.com/other"), Some("external"))));
         assert_eq!(
-            configured,
-            Classes::Only {
-                unclassed: true,
-                named: vec!["example.com/vip".into()]
-            }
+            aws.serves_in_words(),
+            "serves only Services without a loadBalancerClass annotated service.beta.kubernetes.io/aws-load-balancer-type external or nlb-ip and loadBalancerClass service.k8s.aws/nlb"
         );
+    }
+
+    #[test]
+    fn cilium_lb_ipam_leaves_node_ipam_its_class() {
+        let cilium = controller(CILIUM_LB_IPAM);
+        assert!(cilium.serves(&load_balancer(Some("io.cilium/l2-announcer"), None)));
+        assert!(cilium.serves(&load_balancer(None, None)));
+        assert!(!cilium.serves(&load_balancer(Some("io.cilium/node"), None)));
     }
 }

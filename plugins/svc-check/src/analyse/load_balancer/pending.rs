@@ -38,7 +38,11 @@ pub fn pending(cx: &Context) -> Observation {
         subject.name,
         subject.service.metadata.uid.as_deref(),
     );
-    let serving: Vec<&Controller> = lbs.controllers.iter().filter(|c| c.serves(class)).collect();
+    let serving: Vec<&Controller> = lbs
+        .controllers
+        .iter()
+        .filter(|c| c.serves(subject.service))
+        .collect();
     let ready: Vec<&Controller> = serving.iter().copied().filter(|c| c.ready).collect();
     let hosted = match class {
         None => lbs.hosted_cloud.is_some() || lbs.k3s,
@@ -90,7 +94,7 @@ pub fn pending(cx: &Context) -> Observation {
         } else {
             "has no ready pod"
         };
-        let not_this = if controller.serves(class) {
+        let not_this = if controller.serves(subject.service) {
             String::new()
         } else {
             format!(", but {}", controller.serves_in_words())
@@ -134,7 +138,7 @@ pub fn pending(cx: &Context) -> Observation {
         ))
         .details(json!({
             "loadBalancerClass": class,
-            "controllers": lbs.controllers.iter().map(|c| json!({"product": c.product, "object": c.object, "ready": c.ready, "serves": c.serves(class)})).collect::<Vec<_>>(),
+            "controllers": lbs.controllers.iter().map(|c| json!({"product": c.product, "object": c.object, "ready": c.ready, "serves": c.serves(subject.service)})).collect::<Vec<_>>(),
             "hostedCloud": lbs.hosted_cloud,
         }));
     Observation::external(Link::ServicePort, finding)

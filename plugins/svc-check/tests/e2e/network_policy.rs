@@ -237,15 +237,15 @@ async fn a_host_network_client_is_admitted_only_by_its_node_ip() {
     s.wait_ready_endpoints("web", 1).await;
 
     let dropped = s.check(&["web", "--from", "agent"]).await;
-    assert_eq!(dropped.code, Some(1), "{dropped}");
+    assert_eq!(dropped.code, Some(0), "{dropped}");
     assert!(
         first_line(&dropped).ends_with(&format!(
-            "NetworkPolicy \"allow-agent\" drops traffic from {}/agent to port 8080/TCP of its pods",
+            "NetworkPolicy \"allow-agent\" may drop traffic from the hostNetwork client {}/agent to port 8080/TCP of its pods: the outcome depends on the network plugin",
             s.name()
         )),
         "{dropped}"
     );
-    assert_culprit(&dropped, "NetworkPolicy", "network-policy-blocks");
+    assert!(!dropped.stdout.contains("First broken link"), "{dropped}");
     assert!(
         dropped.stdout.contains(&format!(
             "runs on the host network, so its traffic comes from its node's IP {node_ip}"

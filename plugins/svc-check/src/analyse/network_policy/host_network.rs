@@ -130,13 +130,32 @@ mod tests {
             json!({"podSelector": {"matchLabels": {"app": "client"}}}),
         ));
         let findings = f.check_web(Some("agent"));
-        assert_eq!(
-            findings[0].details["culprit"],
-            "network-policy-blocks",
+        assert_verdict(&findings, "service-degraded");
+        assert!(
+            !codes(&findings).contains(&"network-policy-blocks"),
             "{:?}",
             codes(&findings)
         );
-        let blocked = find(&findings, "network-policy-blocks");
+        let blocked = find(&findings, "network-policy-host-client");
+        assert_eq!(blocked.severity, Severity::Warning);
+        assert_eq!(
+            blocked.title,
+            "NetworkPolicy \"allow-client\" may drop traffic from the hostNetwork client shop/agent to port 8080/TCP of its pods: the outcome depends on the network plugin"
+        );
+        assert!(
+            blocked
+                .explanation
+                .contains("Cilium admits traffic from the local host by default"),
+            "{}",
+            blocked.explanation
+        );
+        assert!(
+            blocked.remediation[0]
+                .description
+                .contains("the node's tunnel address may be needed"),
+            "{}",
+            blocked.remediation[0].description
+        );
         let evidence = facts(blocked);
         assert!(
             evidence.contains("the client shop/agent runs on the host network, so its traffic comes from its node's IP 192.168.0.1"),

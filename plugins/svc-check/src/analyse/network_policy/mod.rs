@@ -2,6 +2,7 @@
 //! or from the `--from` pod), the client's egress to the backends and to the cluster DNS. Names
 //! the policies that drop the traffic and the rule conditions that fail.
 
+mod blocked_ingress;
 mod dns_egress;
 mod evaluate;
 mod host_network;
@@ -15,7 +16,6 @@ use kube_runbook::{
     report::{Finding, ObjectRef, Remedy, Severity, Source},
     state::Kind,
 };
-use serde_json::json;
 
 pub use evaluate::{Decision, Destination, Direction, Party, decide};
 pub use policy::Policy;
@@ -24,7 +24,6 @@ use super::Context;
 use crate::{
     chain::{Link, Observation, plural},
     index::Index,
-    labels::Labels,
     model::PortSpec,
     pods,
 };
@@ -230,7 +229,7 @@ fn ingress(cx: &Context) -> Vec<Observation> {
             },
         )) = dropped.first()
         {
-            let drop = Dropped {
+            let drop = blocked_ingress::Dropped {
                 pod,
                 dest,
                 names,
@@ -238,7 +237,7 @@ fn ingress(cx: &Context) -> Vec<Observation> {
                 dropped: dropped.len(),
                 total: decisions.len() + unpoliced.len(),
             };
-            observations.push(ingress_dropped(cx, spec, &drop));
+            observations.push(blocked_ingress::observation(cx, spec, &drop));
             continue;
         }
         let restricted = decisions.iter().find_map(|(_, dest, d)| match d {
@@ -285,116 +284,6 @@ fn ingress(cx: &Context) -> Vec<Observation> {
         }
     }
     observations
-}
-
-/// Backends of one port whose ingress policies drop the traffic: the first one, and how many.
-struct Dropped<'d> {
-    pod: &'d Pod,
-    dest: &'d Destination,
-    names: &'d [&'d str],
-    reasons: &'d [String],
-    dropped: usize,
-    total: usize,
-}
-
-fn ingress_dropped(cx: &Context, spec: &PortSpec, drop: &Dropped) -> Observation {
-    let Dropped {
-        pod,
-        dest,
-        names,
-        reasons,
-        dropped,
-        total,
-    } = *drop;
-    let namespace = cx.subject.namespace;
-    let all = dropped == total;
-    let from = match cx.client {
-        Some(client) => format!("from {}", client.label()),
-        None => "from any source".to_string(),
-    };
-    let policy_word = if names.len() == 1 {
-        "NetworkPolicy"
-    } else {
-        "NetworkPolicies"
-    };
-    let verb = if names.len() == 1 { "drops" } else { "drop" };
-    let title = if all {
-        format!(
-            "{policy_word} {} {verb} traffic {from} to port {} of its pods",
-            quoted(names),
-            dest.describe()
-        )
-    } else {
-        format!(
-            "{policy_word} {} {verb} traffic {from} to {dropped} of {total} backends on {}",
-            quoted(names),
-            dest.describe()
-        )
-    };
-    let mut finding = Finding::new(
-        if all { Severity::Error } else { Severity::Warning },
-        cx.subject.object(),
-        if all { "network-policy-blocks" } else { "network-policy-blocks-some" },
-        title,
-    )
-    .explain(format!(
-        "Pod {} is selected by {} for ingress, which isolates it: policies are additive allow lists, and a \
-         connection passes only if some rule of one of them admits its source and port ({} after the Service \
-         port {} is translated). None does, so the packets are dropped and the client waits until it times out.",
-        pods::name(pod),
-        quoted(names),
-        dest.describe(),
-        spec.port
-    ));
-    if let Some((fact, source)) = cx.client.and_then(host_network::client_evidence) {
-        finding = finding.evidence(fact, source);
-    }
-    for reason in reasons.iter().take(6) {
-        finding = finding.evidence(reason.clone(), policy_source(namespace, names));
-    }
-    let peer_yaml = match cx.client {
-        Some(client) if pods::host_network(client.pod) => {
-            let ip = host_network::node_ip(client.pod).unwrap_or("NODE_IP");
-            let bits = if ip.contains(':') { 128 } else { 32 };
-            format!("    - ipBlock:\n        cidr: {ip}/{bits}")
-        }
-        Some(client) if client.namespace == namespace => {
-            format!(
-                "    - podSelector:\n        matchLabels:\n{}",
-                yaml_labels(client.labels, 10)
-            )
-        }
-        Some(client) => format!(
-            "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {}\n      podSelector:\n        matchLabels:\n{}",
-            client.namespace,
-            yaml_labels(client.labels, 10)
-        ),
-        None => "    - podSelector: {}".to_string(),
-    };
-    let selector = match cx.subject.selector {
-        Some(labels) => format!("\n    matchLabels:\n{}", yaml_labels(labels, 6)),
-        None => " {}".to_string(),
-    };
-    finding = finding
-        .remedy(Remedy::yaml(
-            "Allow the traffic with one more policy (policies add up; nothing needs to be removed)",
-            format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-{name}-{port}\n  namespace: {namespace}\nspec:\n  podSelector:{selector}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n{peer_yaml}\n    ports:\n    - port: {port}\n      protocol: {protocol}",
-                name = cx.subject.name,
-                port = dest.number,
-                protocol = dest.protocol,
-            ),
-        ))
-        .details(json!({"policies": names, "port": dest.describe(), "droppedBackends": dropped, "backends": total}));
-    Observation::new(Link::NetworkPolicy, enforcement_note(cx, finding))
-}
-
-fn yaml_labels(labels: &Labels, indent: usize) -> String {
-    labels
-        .iter()
-        .map(|(k, v)| format!("{}{k}: \"{v}\"", " ".repeat(indent)))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The client's egress policies towards the backends (evaluated on pod IPs and target ports).

@@ -25,69 +25,13 @@ pub fn check(cx: &Context) -> Option<Observation> {
     if finished.is_empty() || !live.iter().any(|p| pods::phase(p) == "Running") {
         return None;
     }
-    let state = cx.index.state;
-    let live_workloads: BTreeSet<Option<ObjectRef>> =
-        live.iter().map(|p| pods::workload(state, p)).collect();
-    let foreign: BTreeSet<ObjectRef> = finished
-        .iter()
-        .filter_map(|p| pods::workload(state, p))
-        .filter(|w| !live_workloads.contains(&Some(w.clone())))
-        .collect();
-    let names: Vec<&str> = finished.iter().map(|p| pods::name(p)).collect();
-    let more = if names.len() > SHOWN {
-        format!(" and {} more", names.len() - SHOWN)
+    let foreign = foreign_owners(cx, &finished, &live);
+    let finding = if foreign.is_empty() {
+        same_workload(cx, title(&finished))
     } else {
-        String::new()
+        another_workload(cx, title(&finished), &foreign)
     };
-    let title = format!(
-        "the selector also matches {} finished pod{}: {}{more}",
-        finished.len(),
-        plural(finished.len()),
-        names[..names.len().min(SHOWN)].join(", ")
-    );
-    let mut finding = if foreign.is_empty() {
-        Finding::new(
-            Severity::Info,
-            cx.subject.object(),
-            "selector-matches-finished-pods",
-            title,
-        )
-        .explain(
-            "Succeeded and Failed pods are never endpoints; these belong to the same workload as the running \
-             pods (evicted or crashed replicas, for instance) and are only left to be cleaned up.",
-        )
-    } else {
-        Finding::new(
-            Severity::Warning,
-            cx.subject.object(),
-            "selector-matches-finished-pods",
-            title,
-        )
-        .explain(format!(
-            "Succeeded and Failed pods are never endpoints, but these belong to {} rather than to the running \
-             pods' workload: the selector is broader than intended, and whenever pods of {} run again (the next \
-             Job, say) they receive the Service's traffic.",
-            join(&foreign),
-            if foreign.len() == 1 { "it" } else { "them" }
-        ))
-        .remedy(Remedy::step(format!(
-            "Narrow the Service's selector {} with a label only the intended pods carry",
-            cx.subject.selector_text()
-        )))
-    };
-    for pod in finished.iter().take(SHOWN) {
-        let owner = pods::workload(state, pod)
-            .map(|w| format!(" ({w})"))
-            .unwrap_or_default();
-        finding = finding.evidence(
-            format!("pod {} is {}{owner}", pods::name(pod), pods::phase(pod)),
-            Source::Field {
-                object: ObjectRef::namespaced("Pod", pods::namespace(pod), pods::name(pod)),
-                path: "status.phase".into(),
-            },
-        );
-    }
-    finding = finding.remedy(Remedy::command(
+    let finding = with_evidence(cx, finding, &finished).remedy(Remedy::command(
         "List the pods the selector matches, with their phase",
         format!(
             "kubectl get pods {} -l {} -o wide",
@@ -98,10 +42,89 @@ pub fn check(cx: &Context) -> Option<Observation> {
     Some(Observation::new(Link::Endpoints, finding))
 }
 
-fn join(workloads: &BTreeSet<ObjectRef>) -> String {
+/// The finished pods' owners that no live pod shares; no owner at all is an owner of its own.
+fn foreign_owners(cx: &Context, finished: &[&Pod], live: &[&Pod]) -> BTreeSet<Option<ObjectRef>> {
+    let state = cx.index.state;
+    let live_workloads: BTreeSet<Option<ObjectRef>> =
+        live.iter().map(|p| pods::workload(state, p)).collect();
+    finished
+        .iter()
+        .map(|p| pods::workload(state, p))
+        .filter(|w| !live_workloads.contains(w))
+        .collect()
+}
+
+fn title(finished: &[&Pod]) -> String {
+    let names: Vec<&str> = finished.iter().map(|p| pods::name(p)).collect();
+    let more = if names.len() > SHOWN {
+        format!(" and {} more", names.len() - SHOWN)
+    } else {
+        String::new()
+    };
+    format!(
+        "the selector also matches {} finished pod{}: {}{more}",
+        finished.len(),
+        plural(finished.len()),
+        names[..names.len().min(SHOWN)].join(", ")
+    )
+}
+
+fn same_workload(cx: &Context, title: String) -> Finding {
+    Finding::new(
+        Severity::Info,
+        cx.subject.object(),
+        "selector-matches-finished-pods",
+        title,
+    )
+    .explain(
+        "Succeeded and Failed pods are never endpoints; these belong to the same workload as the running \
+         pods (evicted or crashed replicas, for instance) and are only left to be cleaned up.",
+    )
+}
+
+fn another_workload(cx: &Context, title: String, foreign: &BTreeSet<Option<ObjectRef>>) -> Finding {
+    Finding::new(
+        Severity::Warning,
+        cx.subject.object(),
+        "selector-matches-finished-pods",
+        title,
+    )
+    .explain(format!(
+        "Succeeded and Failed pods are never endpoints, but these belong to {} rather than to the running \
+         pods' workload: the selector is broader than intended, and whenever pods of {} run again (the next \
+         Job, say) they receive the Service's traffic.",
+        join(foreign),
+        if foreign.len() == 1 { "it" } else { "them" }
+    ))
+    .remedy(Remedy::step(format!(
+        "Narrow the Service's selector {} with a label only the intended pods carry",
+        cx.subject.selector_text()
+    )))
+}
+
+fn with_evidence(cx: &Context, mut finding: Finding, finished: &[&Pod]) -> Finding {
+    for pod in finished.iter().take(SHOWN) {
+        let owner = pods::workload(cx.index.state, pod)
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        finding = finding.evidence(
+            format!("pod {} is {}{owner}", pods::name(pod), pods::phase(pod)),
+            Source::Field {
+                object: ObjectRef::namespaced("Pod", pods::namespace(pod), pods::name(pod)),
+                path: "status.phase".into(),
+            },
+        );
+    }
+    finding
+}
+
+fn join(workloads: &BTreeSet<Option<ObjectRef>>) -> String {
     workloads
         .iter()
-        .map(ToString::to_string)
+        .map(|w| match w {
+            Some(workload) => workload.to_string(),
+            None => "no owner (pods created directly)".to_string(),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -186,6 +209,28 @@ mod tests {
         assert_eq!(
             find(&findings, "selector-matches-finished-pods").severity,
             Severity::Info
+        );
+    }
+
+    #[test]
+    fn an_ownerless_finished_pod_is_not_of_the_running_pods_workload() {
+        let mut f = web_of_deployment();
+        f.pod(pod(
+            "shop",
+            "debug-web",
+            json!({"app": "web"}),
+            "10.0.0.9",
+            "n1",
+        ))
+        .edit_pod("debug-web", |p| finished(p, "Succeeded"));
+        let findings = f.check_web(None);
+        let wide = find(&findings, "selector-matches-finished-pods");
+        assert_eq!(wide.severity, Severity::Warning);
+        assert!(
+            wide.explanation
+                .contains("belong to no owner (pods created directly) rather than"),
+            "{}",
+            wide.explanation
         );
     }
 

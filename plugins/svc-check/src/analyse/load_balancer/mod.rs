@@ -1,6 +1,7 @@
 //! LoadBalancer Services: an EXTERNAL-IP that stays pending (003 6.8.2, see [`pending`]), and two
 //! Services sharing one balancer address and port (003 6.8.6: traffic is forwarded at random).
 
+mod cause;
 mod classes;
 mod controllers;
 mod pending;

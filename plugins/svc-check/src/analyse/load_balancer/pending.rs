@@ -7,24 +7,11 @@ use k8s_openapi::api::core::v1::Event;
 use kube_runbook::report::{Finding, Remedy, Severity, Source};
 use serde_json::json;
 
-use super::controllers::{self, Controller, METALLB};
+use super::cause::{self, Cause, Diagnosis};
 use crate::{
     analyse::Context,
     chain::{Link, Observation},
 };
-
-/// Why no address was assigned, most telling first.
-enum Cause<'c> {
-    /// The controllers that serve the Service have no ready pod.
-    NotReady(Vec<&'c Controller>),
-    Reported(&'c Event),
-    /// No controller found serves the Service's class (or Services without one).
-    Missing,
-    /// A ready MetalLB serves it: its address pools are the suspects.
-    MetalLb,
-    /// A ready controller serves it, or what serves it could not be told.
-    Unassigned(Option<&'c Controller>),
-}
 
 pub fn pending(cx: &Context) -> Observation {
     let subject = cx.subject;
@@ -38,42 +25,22 @@ pub fn pending(cx: &Context) -> Observation {
         subject.name,
         subject.service.metadata.uid.as_deref(),
     );
-    let serving: Vec<&Controller> = lbs
-        .controllers
-        .iter()
-        .filter(|c| c.serves(subject.service))
-        .collect();
-    let ready: Vec<&Controller> = serving.iter().copied().filter(|c| c.ready).collect();
-    let hosted = match class {
-        None => lbs.hosted_cloud.is_some() || lbs.k3s,
-        Some(class) => controllers::hosted_class(class, lbs.hosted_cloud.as_deref()),
-    };
-    let metallb = ready.iter().copied().find(|c| c.product == METALLB);
-    let cause = if !serving.is_empty() && ready.is_empty() {
-        Cause::NotReady(serving.clone())
-    } else if let Some(event) = events.first() {
-        Cause::Reported(event)
-    } else if serving.is_empty() && !hosted && lbs.checked {
-        Cause::Missing
-    } else if metallb.is_some() {
-        Cause::MetalLb
-    } else {
-        Cause::Unassigned(ready.first().copied())
-    };
-    let mut finding = Finding::new(
+    let diagnosis = Diagnosis::of(lbs, subject.service, class, &events);
+    let none_found = lbs.controllers.is_empty();
+    let finding = Finding::new(
         Severity::Error,
         subject.object(),
         "load-balancer-pending",
         format!(
             "EXTERNAL-IP is pending: {}",
-            title(&cause, class, lbs.controllers.is_empty())
+            cause::title(&diagnosis.cause, class, none_found)
         ),
     )
-    .explain(explanation(
-        &cause,
+    .explain(cause::explanation(
+        &diagnosis.cause,
         class,
-        lbs.controllers.is_empty(),
-        metallb.is_some(),
+        none_found,
+        diagnosis.metallb.is_some(),
     ))
     .evidence(
         "status.loadBalancer.ingress is empty",
@@ -82,6 +49,18 @@ pub fn pending(cx: &Context) -> Observation {
             path: "status.loadBalancer".into(),
         },
     );
+    let finding = with_evidence(cx, finding, &events, diagnosis.hosted);
+    let finding = with_remedies(cx, finding, &diagnosis, class).details(json!({
+        "loadBalancerClass": class,
+        "controllers": lbs.controllers.iter().map(|c| json!({"product": c.product, "object": c.object, "ready": c.ready, "serves": c.serves(subject.service)})).collect::<Vec<_>>(),
+        "hostedCloud": lbs.hosted_cloud,
+    }));
+    Observation::external(Link::ServicePort, finding)
+}
+
+/// The controller's events, every controller found and whether it serves the Service, the cloud.
+fn with_evidence(cx: &Context, mut finding: Finding, events: &[&Event], hosted: bool) -> Finding {
+    let lbs = &cx.infra.load_balancers;
     for event in events.iter().take(3) {
         finding = finding.evidence(
             event.message.clone().unwrap_or_default(),
@@ -94,7 +73,7 @@ pub fn pending(cx: &Context) -> Observation {
         } else {
             "has no ready pod"
         };
-        let not_this = if controller.serves(subject.service) {
+        let not_this = if controller.serves(cx.subject.service) {
             String::new()
         } else {
             format!(", but {}", controller.serves_in_words())
@@ -121,8 +100,18 @@ pub fn pending(cx: &Context) -> Observation {
             Source::Computed,
         );
     }
-    finding = finding.remedy(remedy(cx, &cause, class));
-    if let Some(metallb) = metallb {
+    finding
+}
+
+fn with_remedies(
+    cx: &Context,
+    finding: Finding,
+    diagnosis: &Diagnosis,
+    class: Option<&str>,
+) -> Finding {
+    let subject = cx.subject;
+    let mut finding = finding.remedy(remedy(cx, &diagnosis.cause, class));
+    if let Some(metallb) = diagnosis.metallb {
         finding = finding.remedy(Remedy::command(
             "List MetalLB's address pools: one must exist, have free addresses and admit this Service",
             format!(
@@ -131,100 +120,14 @@ pub fn pending(cx: &Context) -> Observation {
             ),
         ));
     }
-    finding = finding
-        .remedy(Remedy::command(
-            "Meanwhile reach it through a node port",
-            format!("kubectl get service {} {} -o jsonpath='{{.spec.ports[*].nodePort}}'", subject.name, subject.ns_flag()),
-        ))
-        .details(json!({
-            "loadBalancerClass": class,
-            "controllers": lbs.controllers.iter().map(|c| json!({"product": c.product, "object": c.object, "ready": c.ready, "serves": c.serves(subject.service)})).collect::<Vec<_>>(),
-            "hostedCloud": lbs.hosted_cloud,
-        }));
-    Observation::external(Link::ServicePort, finding)
-}
-
-fn names(controllers: &[&Controller]) -> String {
-    controllers
-        .iter()
-        .map(|c| c.object.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn title(cause: &Cause, class: Option<&str>, none_found: bool) -> String {
-    match (cause, class) {
-        (Cause::NotReady(stuck), None) => format!(
-            "the load-balancer controller has no ready pod ({})",
-            names(stuck)
+    finding.remedy(Remedy::command(
+        "Meanwhile reach it through a node port",
+        format!(
+            "kubectl get service {} {} -o jsonpath='{{.spec.ports[*].nodePort}}'",
+            subject.name,
+            subject.ns_flag()
         ),
-        (Cause::NotReady(stuck), Some(class)) => format!(
-            "the controller for loadBalancerClass {class} has no ready pod ({})",
-            names(stuck)
-        ),
-        (Cause::Reported(event), _) => format!(
-            "the controller reports {}",
-            event.reason.as_deref().unwrap_or("an error")
-        ),
-        (Cause::Missing, None) if none_found => {
-            "no load-balancer controller exists in the cluster".into()
-        }
-        (Cause::Missing, None) => {
-            "no controller serves Services without a loadBalancerClass".into()
-        }
-        (Cause::Missing, Some(class)) => match controllers::known_implementation(class) {
-            Some(name) => {
-                format!(
-                    "no controller for loadBalancerClass {class} ({name}) appears to be installed"
-                )
-            }
-            None => format!("no controller for loadBalancerClass {class} appears to be installed"),
-        },
-        (Cause::MetalLb, _) => "MetalLB has not assigned an address from any IPAddressPool".into(),
-        (Cause::Unassigned(Some(controller)), Some(class)) => format!(
-            "{} ({}) serves loadBalancerClass {class} but has not assigned an address",
-            controller.product, controller.object
-        ),
-        (Cause::Unassigned(_), Some(class)) => {
-            format!("no controller has acted on loadBalancerClass {class}")
-        }
-        (Cause::Unassigned(_), None) => "no controller has assigned an address".into(),
-    }
-}
-
-fn explanation(cause: &Cause, class: Option<&str>, none_found: bool, metallb: bool) -> String {
-    let mut explanation = String::from(
-        "A LoadBalancer Service gets its EXTERNAL-IP from a controller: the cloud provider's \
-         cloud-controller-manager, or on bare metal MetalLB, kube-vip, Cilium LB IPAM, k3s ServiceLB. Until one \
-         assigns it, only clients inside the cluster (cluster IP) and node ports work.",
-    );
-    if let Some(class) = class {
-        explanation.push_str(&format!(
-            " spec.loadBalancerClass is {class}: the default controller ignores the Service, as does every \
-             implementation not configured for that class; only a controller for {class} assigns its address."
-        ));
-    }
-    match cause {
-        Cause::NotReady(_) => explanation.push_str(
-            " The controller found has no ready pod; a cloud-controller-manager stuck in leader election keeps every \
-             LoadBalancer pending until its pod is restarted (003 6.8.2).",
-        ),
-        Cause::Missing if none_found && class.is_none() => explanation.push_str(
-            " None runs here and the nodes are not on a cloud with a hosted controller, so the address will stay pending.",
-        ),
-        Cause::Missing => explanation.push_str(
-            " None of the controllers found serves it, so the address will stay pending.",
-        ),
-        _ => {}
-    }
-    if metallb {
-        explanation.push_str(
-            " MetalLB assigns addresses only from an IPAddressPool: one must exist, have a free address, and admit the \
-             Service (autoAssign, or the pool named in the Service's metallb.io/address-pool annotation; the pool's \
-             serviceAllocation namespace and Service selectors).",
-        );
-    }
-    explanation
+    ))
 }
 
 fn remedy(cx: &Context, cause: &Cause, class: Option<&str>) -> Remedy {

@@ -200,90 +200,108 @@ fn ingress(cx: &Context) -> Vec<Observation> {
         .into_iter()
         .collect();
     for (index, spec) in cx.subject.ports.iter().enumerate() {
-        let (unpoliced, backends): (Vec<_>, Vec<_>) = ready_backends(cx, index, spec)
-            .into_iter()
-            .partition(|(pod, _)| pods::host_network(pod));
-        let decisions: Vec<(&Pod, Destination, Decision)> = backends
-            .into_iter()
-            .map(|(pod, dest)| {
-                let decision = decide(
-                    policies,
-                    Direction::Ingress,
-                    pods::labels(pod),
-                    client.as_ref(),
-                    &dest,
-                );
-                (pod, dest, decision)
-            })
-            .collect();
-        let dropped: Vec<&(&Pod, Destination, Decision)> = decisions
-            .iter()
-            .filter(|(_, _, d)| matches!(d, Decision::Dropped { .. }))
-            .collect();
-        if let Some((
-            pod,
-            dest,
-            Decision::Dropped {
-                policies: names,
-                reasons,
-            },
-        )) = dropped.first()
-        {
-            let drop = blocked_ingress::Dropped {
-                pod,
-                dest,
-                names,
-                reasons,
-                dropped: dropped.len(),
-                total: decisions.len() + unpoliced.len(),
-            };
-            observations.push(blocked_ingress::observation(cx, spec, &drop));
-            continue;
-        }
-        let restricted = decisions.iter().find_map(|(_, dest, d)| match d {
-            Decision::Restricted { policies, peers } => Some((dest, policies, peers)),
-            _ => None,
-        });
-        if let Some((dest, names, peers)) = restricted {
-            let finding = Finding::new(
-                Severity::Info,
-                cx.subject.object(),
-                "network-policy-restricts",
-                format!("port {}: NetworkPolicy {} admits only some sources to {}", spec.label(), quoted(names), dest.describe()),
-            )
-            .explain("The backends are isolated by NetworkPolicies: only the sources below may connect; anything else is dropped (the client waits until it times out).")
-            .evidence(format!("allowed: {}", peers.join("; ")), policy_source(namespace, names));
-            observations.push(Observation::new(
-                Link::NetworkPolicy,
-                enforcement_note(cx, finding),
-            ));
-        }
-        if let Some((
-            _,
-            _,
-            Decision::Unknown {
-                policies: names,
-                reason,
-            },
-        )) = decisions
-            .iter()
-            .find(|(_, _, d)| matches!(d, Decision::Unknown { .. }))
-        {
-            let finding = Finding::new(
-                Severity::Info,
-                cx.subject.object(),
-                "network-policy-unknown",
-                format!(
-                    "port {}: whether NetworkPolicy {} admits the client is not known",
-                    spec.label(),
-                    quoted(names)
-                ),
-            )
-            .explain(reason.clone());
-            observations.push(Observation::new(Link::NetworkPolicy, finding));
-        }
+        observations.extend(port_ingress(cx, policies, client.as_ref(), index, spec));
     }
     observations
+}
+
+/// One port's backends judged by their ingress policies: dropped, else restricted or unknown.
+fn port_ingress(
+    cx: &Context,
+    policies: &[Policy],
+    client: Option<&Party>,
+    index: usize,
+    spec: &PortSpec,
+) -> Vec<Observation> {
+    let (unpoliced, backends): (Vec<_>, Vec<_>) = ready_backends(cx, index, spec)
+        .into_iter()
+        .partition(|(pod, _)| pods::host_network(pod));
+    let decisions: Vec<(&Pod, Destination, Decision)> = backends
+        .into_iter()
+        .map(|(pod, dest)| {
+            let decision = decide(
+                policies,
+                Direction::Ingress,
+                pods::labels(pod),
+                client,
+                &dest,
+            );
+            (pod, dest, decision)
+        })
+        .collect();
+    let dropped: Vec<&(&Pod, Destination, Decision)> = decisions
+        .iter()
+        .filter(|(_, _, d)| matches!(d, Decision::Dropped { .. }))
+        .collect();
+    if let Some((
+        pod,
+        dest,
+        Decision::Dropped {
+            policies: names,
+            reasons,
+        },
+    )) = dropped.first()
+    {
+        let drop = blocked_ingress::Dropped {
+            pod,
+            dest,
+            names,
+            reasons,
+            dropped: dropped.len(),
+            total: decisions.len() + unpoliced.len(),
+        };
+        return vec![blocked_ingress::observation(cx, spec, &drop)];
+    }
+    restricted(cx, spec, &decisions)
+        .into_iter()
+        .chain(unknown(cx, spec, &decisions))
+        .collect()
+}
+
+fn restricted(
+    cx: &Context,
+    spec: &PortSpec,
+    decisions: &[(&Pod, Destination, Decision)],
+) -> Option<Observation> {
+    let (dest, names, peers) = decisions.iter().find_map(|(_, dest, d)| match d {
+        Decision::Restricted { policies, peers } => Some((dest, policies, peers)),
+        _ => None,
+    })?;
+    let finding = Finding::new(
+        Severity::Info,
+        cx.subject.object(),
+        "network-policy-restricts",
+        format!("port {}: NetworkPolicy {} admits only some sources to {}", spec.label(), quoted(names), dest.describe()),
+    )
+    .explain("The backends are isolated by NetworkPolicies: only the sources below may connect; anything else is dropped (the client waits until it times out).")
+    .evidence(format!("allowed: {}", peers.join("; ")), policy_source(cx.subject.namespace, names));
+    Some(Observation::new(
+        Link::NetworkPolicy,
+        enforcement_note(cx, finding),
+    ))
+}
+
+fn unknown(
+    cx: &Context,
+    spec: &PortSpec,
+    decisions: &[(&Pod, Destination, Decision)],
+) -> Option<Observation> {
+    let (names, reason) = decisions.iter().find_map(|(_, _, d)| match d {
+        Decision::Unknown { policies, reason } => Some((policies, reason)),
+        _ => None,
+    })?;
+    let finding = Finding::new(
+        Severity::Info,
+        cx.subject.object(),
+        "network-policy-unknown",
+        format!(
+            "port {}: whether NetworkPolicy {} admits the client is not known",
+            spec.label(),
+            quoted(names)
+        ),
+    )
+    .explain(reason.clone());
+    Some(Observation::new(Link::NetworkPolicy, finding))
 }
 
 /// The client's egress policies towards the backends (evaluated on pod IPs and target ports).

@@ -41,55 +41,19 @@ pub fn check(cx: &Context) -> Vec<Observation> {
     let Some(by_node) = pods else {
         return Vec::new();
     };
-    let backend_nodes: BTreeSet<&str> = cx
-        .backends
-        .per_port
-        .iter()
-        .flatten()
-        .filter(|e| e.ready)
-        .filter_map(|e| e.node)
-        .collect();
     let client_node = cx.client.and_then(|c| c.node);
-    let broken: Vec<(&str, NodeProxy)> = backend_nodes
-        .iter()
-        .copied()
-        .chain(client_node)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|node| (node, NodeProxy::of(proxies_on(by_node, node))))
-        .filter(|(_, state)| *state != NodeProxy::Ready)
-        .collect();
+    let broken = broken_nodes(cx, by_node, client_node);
     if broken.is_empty() {
         return Vec::new();
     }
     let client_broken = broken.iter().find(|(node, _)| client_node == Some(*node));
     let client_missing = client_broken.and_then(|(_, state)| state.missing_rules(change.as_ref()));
-    let title = match client_broken {
-        Some((node, NodeProxy::Absent)) => format!(
-            "no kube-proxy pod runs on node {node}, where the client runs: {ABSENT_CONSEQUENCE}"
-        ),
-        Some((node, _)) if client_missing.is_some() => {
-            format!("kube-proxy is not running ready on node {node}, where the client runs")
-        }
-        Some((node, _)) => format!(
-            "kube-proxy is not running ready on node {node}, where the client runs: changes since it stopped are not applied there"
-        ),
-        None => format!(
-            "kube-proxy is not running ready on {} node{} hosting backends: {}",
-            broken.len(),
-            plural(broken.len()),
-            broken
-                .iter()
-                .map(|(node, _)| *node)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
     let severity = if client_missing.is_some() {
         Severity::Error
     } else {
         Severity::Warning
     };
+    let title = title(&broken, client_broken, client_missing.is_some());
     let mut finding = Finding::new(severity, cx.subject.object(), "kube-proxy-not-ready", title)
         .explain(format!(
             "{RULES_OUTLIVE_IT} Clients on such a node, and node-port traffic arriving there, see the Service as it \
@@ -112,6 +76,58 @@ pub fn check(cx: &Context) -> Vec<Observation> {
         format!("kubectl get pods -n {SYSTEM} -l k8s-app=kube-proxy -o wide"),
     ));
     vec![Observation::new(Link::Proxy, finding)]
+}
+
+/// The nodes hosting ready backends, and the client's, where kube-proxy is not ready.
+fn broken_nodes<'n>(
+    cx: &Context<'n, '_>,
+    by_node: &HashMap<&str, Vec<&Pod>>,
+    client_node: Option<&'n str>,
+) -> Vec<(&'n str, NodeProxy)> {
+    let backend_nodes: BTreeSet<&str> = cx
+        .backends
+        .per_port
+        .iter()
+        .flatten()
+        .filter(|e| e.ready)
+        .filter_map(|e| e.node)
+        .collect();
+    backend_nodes
+        .into_iter()
+        .chain(client_node)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|node| (node, NodeProxy::of(proxies_on(by_node, node))))
+        .filter(|(_, state)| *state != NodeProxy::Ready)
+        .collect()
+}
+
+fn title(
+    broken: &[(&str, NodeProxy)],
+    client_broken: Option<&(&str, NodeProxy)>,
+    client_missing: bool,
+) -> String {
+    match client_broken {
+        Some((node, NodeProxy::Absent)) => format!(
+            "no kube-proxy pod runs on node {node}, where the client runs: {ABSENT_CONSEQUENCE}"
+        ),
+        Some((node, _)) if client_missing => {
+            format!("kube-proxy is not running ready on node {node}, where the client runs")
+        }
+        Some((node, _)) => format!(
+            "kube-proxy is not running ready on node {node}, where the client runs: changes since it stopped are not applied there"
+        ),
+        None => format!(
+            "kube-proxy is not running ready on {} node{} hosting backends: {}",
+            broken.len(),
+            plural(broken.len()),
+            broken
+                .iter()
+                .map(|(node, _)| *node)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 const ABSENT_CONSEQUENCE: &str =

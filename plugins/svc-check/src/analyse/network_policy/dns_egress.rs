@@ -18,7 +18,8 @@ use crate::{
     labels, pods,
 };
 
-/// Why one protocol's queries are dropped everywhere they could go.
+/// Why one protocol's queries are dropped: everywhere they could go, or at an address of a
+/// running cache.
 struct DroppedQueries<'p> {
     policies: Vec<&'p str>,
     reasons: Vec<String>,
@@ -87,7 +88,7 @@ fn dropped<'p>(
         reasons: Vec::new(),
         to: Vec::new(),
     };
-    let mut admitted = false;
+    let (mut admitted, mut refused) = (false, false);
     for (server, dest) in &targets(cx, servers, cache, protocol) {
         match decide(
             policies,
@@ -103,12 +104,13 @@ fn dropped<'p>(
                 drop.policies = names;
                 drop.reasons.extend(reasons);
                 drop.to.extend(server.ip);
+                refused = true;
             }
             _ => admitted = true,
         }
     }
     let every_one_needed = cache.is_some_and(|c| c.running);
-    if drop.policies.is_empty() || (admitted && !every_one_needed) {
+    if !refused || (admitted && !every_one_needed) {
         return None;
     }
     drop.reasons.dedup();

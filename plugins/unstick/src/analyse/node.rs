@@ -1,6 +1,6 @@
-//! Whether a pod's node can still finish its deletion: gone, not reporting (Ready Unknown or
-//! False, stale lease), already declared out of service, reporting NotReady while its kubelet is
-//! alive, or healthy.
+//! Whether a pod's node can still finish its deletion: gone, not reporting (Ready Unknown, or
+//! False with a stale lease or heartbeat), already declared out of service, reporting NotReady
+//! while its kubelet is alive, or healthy.
 
 use k8s_openapi::{
     api::core::v1::{Event, Node, NodeCondition},
@@ -25,19 +25,21 @@ pub enum NodeHealth<'a> {
     /// The Node object does not exist.
     Missing,
     Ready,
-    /// Ready=False while the kubelet renews its lease: alive, but its runtime, network or PLEG fails.
+    /// Ready=False from a kubelet that still renews its lease (or, with no lease read, still posts
+    /// status): alive, but its runtime, network or PLEG fails.
     NotReady(AliveNode<'a>),
     /// The kubelet is not reporting, or reports the node not ready.
     Lost(LostNode<'a>),
 }
 
-/// A node that reports NotReady through a kubelet that still renews its lease.
+/// A node that reports NotReady through a kubelet that is still alive.
 #[derive(Debug, Clone)]
 pub struct AliveNode<'a> {
     pub name: &'a str,
     pub ready: &'a NodeCondition,
-    /// When the lease was last renewed, and its duration in seconds.
-    pub lease: (Timestamp, i32),
+    /// When the lease was last renewed, and its duration in seconds (None when no lease was read:
+    /// the Ready condition's heartbeat is then the evidence).
+    pub lease: Option<(Timestamp, i32)>,
 }
 
 impl AliveNode<'_> {
@@ -50,12 +52,13 @@ impl AliveNode<'_> {
         }
     }
 
-    /// The facts: the Ready condition and the fresh lease.
+    /// The facts: the Ready condition, and the fresh lease or else the fresh heartbeat.
     pub fn evidence(&self, now: Timestamp) -> Vec<(String, Source)> {
-        vec![
-            ready_fact(self.name, self.ready, now),
-            lease_fact(self.name, self.lease, now),
-        ]
+        let alive = match self.lease {
+            Some(lease) => lease_fact(self.name, lease, now),
+            None => heartbeat_fact(self.name, self.ready, now),
+        };
+        vec![ready_fact(self.name, self.ready, now), alive]
     }
 }
 
@@ -190,6 +193,37 @@ fn lease_fact(
     )
 }
 
+/// "its kubelet last posted node status 20s ago (no lease read)", sourced to the condition.
+fn heartbeat_fact(node: &str, ready: &NodeCondition, now: Timestamp) -> (String, Source) {
+    let posted = ready
+        .last_heartbeat_time
+        .as_ref()
+        .map_or_else(|| "never".to_string(), |t| ago(t.0, now));
+    (
+        format!("its kubelet last posted node status {posted} (no lease read)"),
+        Source::Field {
+            object: ObjectRef::cluster("Node", node),
+            path: "status.conditions[Ready].lastHeartbeatTime".into(),
+        },
+    )
+}
+
+/// kube-controller-manager's default `--node-monitor-grace-period`: after it, a silent node is
+/// marked Ready=Unknown.
+const NODE_MONITOR_GRACE: SignedDuration = SignedDuration::from_secs(40);
+
+/// The kubelet's default `nodeStatusReportFrequency`: while its lease is renewed, it posts an
+/// unchanged status (and so a new heartbeat) only this often.
+const NODE_STATUS_REPORT_FREQUENCY: SignedDuration = SignedDuration::from_mins(5);
+
+/// Whether the kubelet posted the Ready condition recently enough to still be alive.
+fn heartbeat_fresh(ready: &NodeCondition, now: Timestamp) -> bool {
+    ready.last_heartbeat_time.as_ref().is_some_and(|t| {
+        t.0.checked_add(NODE_STATUS_REPORT_FREQUENCY + NODE_MONITOR_GRACE)
+            .is_ok_and(|expiry| expiry >= now)
+    })
+}
+
 /// The node-lifecycle controller's event when it sees a Node deleted.
 const REMOVING_NODE: &str = "RemovingNode";
 
@@ -240,9 +274,14 @@ pub fn node_health<'a>(inventory: &'a Inventory, name: &str) -> NodeHealth<'a> {
             .checked_add(SignedDuration::from_secs(i64::from(duration)))
             .is_ok_and(|expiry| expiry < inventory.observed_at())
     });
-    match (ready, lease) {
-        (Some(condition), _) if condition.status == "True" && !lease_stale => NodeHealth::Ready,
-        (Some(condition), Some(lease)) if condition.status == "False" && !lease_stale => {
+    // Only the kubelet writes Ready=False (the node-lifecycle controller writes Unknown).
+    let kubelet_alive = |condition: &NodeCondition| match lease {
+        Some(_) => !lease_stale,
+        None => heartbeat_fresh(condition, inventory.observed_at()),
+    };
+    match ready {
+        Some(condition) if condition.status == "True" && !lease_stale => NodeHealth::Ready,
+        Some(condition) if condition.status == "False" && kubelet_alive(condition) => {
             NodeHealth::NotReady(AliveNode {
                 name: node.metadata.name.as_deref().unwrap_or_default(),
                 ready: condition,
@@ -348,6 +387,56 @@ mod tests {
             "KubeletNotReady: container runtime network not ready"
         );
         assert!(matches!(node_health(&inv, "dead"), NodeHealth::Lost(_)));
+    }
+
+    #[test]
+    fn not_ready_without_a_lease_is_alive_while_its_heartbeat_is_fresh() {
+        let now = "2026-01-01T00:10:00Z";
+        let mut inv = inventory(now);
+        // The kubelet posts an unchanged status only every 5 minutes: 3m is still fresh.
+        for (name, heartbeat) in [("fresh", "00:09:30"), ("quiet", "00:07:00")] {
+            inv.state
+                .nodes
+                .push(node(name, "False", &format!("2026-01-01T{heartbeat}Z")));
+        }
+        let NodeHealth::NotReady(alive) = node_health(&inv, "fresh") else {
+            panic!("expected a NotReady node with a live kubelet");
+        };
+        assert!(alive.lease.is_none());
+        let facts: Vec<String> = alive
+            .evidence(now.parse().unwrap())
+            .into_iter()
+            .map(|(fact, _)| fact)
+            .collect();
+        assert_eq!(
+            facts[1],
+            "its kubelet last posted node status 30s ago (no lease read)"
+        );
+        assert!(matches!(
+            node_health(&inv, "quiet"),
+            NodeHealth::NotReady(_)
+        ));
+    }
+
+    #[test]
+    fn not_ready_without_a_lease_is_lost_once_its_heartbeat_is_stale() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state
+            .nodes
+            .push(node("silent", "False", "2026-01-01T00:01:00Z"));
+        let NodeHealth::Lost(lost) = node_health(&inv, "silent") else {
+            panic!("expected a lost node");
+        };
+        assert_eq!(lost.summary(), "node silent is NotReady");
+    }
+
+    #[test]
+    fn unknown_without_a_lease_is_lost() {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state
+            .nodes
+            .push(node("dark", "Unknown", "2026-01-01T00:09:50Z"));
+        assert!(matches!(node_health(&inv, "dark"), NodeHealth::Lost(_)));
     }
 
     #[test]

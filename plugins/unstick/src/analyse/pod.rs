@@ -326,7 +326,8 @@ fn phase_unknown(ctx: &Ctx, subject: &MetaObject, pod: &Pod, node: Option<&str>)
     Cause::new(finding).step(force_delete_step(ctx, subject, pod, node))
 }
 
-/// The kubelet is alive (the node Ready, or NotReady with a fresh lease) but has not finished.
+/// The kubelet is alive (the node Ready, or NotReady with a fresh lease or heartbeat) but has not
+/// finished.
 fn kubelet_not_finishing(
     ctx: &Ctx,
     subject: &MetaObject,
@@ -378,7 +379,8 @@ fn kubelet_not_finishing(
         None => "The node reports Ready, so its kubelet is alive, yet it has not confirmed the containers stopped. \
          Usually a volume cannot be unmounted (still busy, a hung network filesystem, a CSI driver down on \
          the node) or the container runtime cannot kill a container.",
-        Some(_) => "The node reports NotReady, yet its kubelet renews its lease: the kubelet is alive but cannot \
+        Some(_) => "The node reports NotReady, which only its kubelet writes, and the kubelet still renews its lease \
+         (or, with no lease read, still posts node status): it is alive but cannot \
          confirm the containers stopped. Usually the container runtime, the network plugin (CNI) or the pod \
          lifecycle event generator (PLEG) is failing on the node. The machine is not shut down, so the \
          out-of-service taint and deleting the Node object do not apply: fix the node, and the kubelet \

@@ -1,5 +1,5 @@
-//! Carrying out one step: read the object now, make sure it is the one diagnosed (same UID; same
-//! resourceVersion for version-guarded steps), back it up, then send the guarded change.
+//! Carrying out one step: read the object now, make sure it is the one diagnosed (same UID, same
+//! resourceVersion), back it up, then send the change, itself guarded by that version.
 
 use std::path::Path;
 
@@ -35,8 +35,7 @@ pub async fn execute(
     let current_version = current
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str);
-    let version_guarded = !matches!(step.action, Action::Delete(_));
-    if version_guarded && current_version != target.meta.resource_version.as_deref() {
+    if current_version != target.meta.resource_version.as_deref() {
         return Ok(Outcome::Stale(format!(
             "resourceVersion is now {}, not {} as diagnosed",
             current_version.unwrap_or("unknown"),

@@ -1,5 +1,6 @@
-//! Deletes: an ordinary delete guarded by the object's UID, and a pod force-delete (grace period
-//! 0) guarded by UID and resourceVersion, so a pod recreated under the same name is never hit.
+//! Deletes, an ordinary one and a pod force-delete (grace period 0), both guarded by the object's
+//! UID and resourceVersion: an object recreated under the same name, or changed since it was
+//! diagnosed, is never deleted.
 
 use http::Method;
 use kube_runbook::{Error, cli::Connection};
@@ -8,12 +9,12 @@ use serde_json::{Value, json};
 use super::request::{Change, Outcome, send};
 use crate::inventory::MetaObject;
 
-/// DeleteOptions for an ordinary delete of this very object.
+/// DeleteOptions for an ordinary delete: this object at this version only.
 pub fn delete_options(object: &MetaObject) -> Value {
     json!({
         "kind": "DeleteOptions",
         "apiVersion": "v1",
-        "preconditions": {"uid": object.uid()},
+        "preconditions": this_version(object),
     })
 }
 
@@ -23,8 +24,13 @@ pub fn force_delete_options(pod: &MetaObject) -> Value {
         "kind": "DeleteOptions",
         "apiVersion": "v1",
         "gracePeriodSeconds": 0,
-        "preconditions": {"uid": pod.uid(), "resourceVersion": pod.meta.resource_version},
+        "preconditions": this_version(pod),
     })
+}
+
+/// Preconditions that fail (409) unless the object is the one diagnosed, unchanged.
+fn this_version(object: &MetaObject) -> Value {
+    json!({"uid": object.uid(), "resourceVersion": object.meta.resource_version})
 }
 
 /// Sends a delete with `options`.
@@ -56,7 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn force_delete_is_grace_zero_with_both_preconditions() {
+    fn deletes_are_guarded_by_uid_and_resource_version() {
         let pod = MetaObject::of_kind(
             Kind::Pod,
             &serde_json::from_value(
@@ -70,6 +76,10 @@ mod tests {
             options["preconditions"],
             json!({"uid": "u1", "resourceVersion": "9"})
         );
-        assert_eq!(delete_options(&pod)["preconditions"], json!({"uid": "u1"}));
+        assert_eq!(
+            delete_options(&pod)["preconditions"],
+            json!({"uid": "u1", "resourceVersion": "9"})
+        );
+        assert!(delete_options(&pod).get("gracePeriodSeconds").is_none());
     }
 }

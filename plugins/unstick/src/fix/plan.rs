@@ -42,7 +42,7 @@ impl Rung {
 /// One change to the cluster.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// An ordinary delete, guarded by the object's UID.
+    /// An ordinary delete, guarded by UID and resourceVersion.
     Delete(MetaObject),
     /// Set a StatefulSet's or Deployment's replicas to 0, guarded by resourceVersion.
     ScaleToZero(MetaObject),

@@ -5,10 +5,12 @@
 mod apiservice;
 mod common;
 mod custom_resource;
+mod delete_race;
 mod foreground;
 mod last_rung;
 mod lost_node;
 mod node_deletion;
+mod paused;
 mod pvc;
 mod race;
 mod read_only;

@@ -4,18 +4,14 @@
 //! really left. While the step awaits confirmation: the resourceVersion re-check notices, nothing
 //! is written, the object as it is now is printed, and the run ends with exit code 10.
 
-use std::time::Duration;
+use kube_runbooks_harness::{ControlPlane, RunOutput, TestNamespace};
 
-use kube_runbooks_harness::{ControlPlane, RunCommand, RunOutput, TestNamespace, poll_until};
-
-use crate::common::{
-    backup_dir, backups, bin, config_map, discovery_lock, set_finalizers, terminating_config_map,
+use crate::{
+    common::{
+        backup_dir, backups, config_map, discovery_lock, set_finalizers, terminating_config_map,
+    },
+    paused::{CONFIRM_PAUSE_DIR_ENV, PAUSE_DIR_ENV, run_paused},
 };
-
-/// Holds the first change after its object was read and backed up, before it is sent.
-const PAUSE_DIR_ENV: &str = "KUBECTL_UNSTICK_TEST_PAUSE_DIR";
-/// Holds the first offered step while its confirmation is pending.
-const CONFIRM_PAUSE_DIR_ENV: &str = "KUBECTL_UNSTICK_TEST_CONFIRM_PAUSE_DIR";
 
 /// Finalizers `first` and `second` of ConfigMap `contested` in `ns`.
 fn finalizers(ns: &TestNamespace) -> (String, String) {
@@ -35,7 +31,6 @@ async fn contested_run(
 ) -> RunOutput {
     let (first, second) = finalizers(ns);
     terminating_config_map(ns, "contested", &[&first, &second]).await;
-    let pause = backup_dir();
     let args = [
         "cm/contested",
         "-n",
@@ -45,25 +40,14 @@ async fn contested_run(
         "--backup-dir",
         saved.to_str().unwrap(),
     ];
-    let run = RunCommand::new(cp, bin(), &args)
-        .env(pause_env, pause.path().to_str().unwrap())
-        .timeout(Duration::from_secs(300));
-    let running = tokio::spawn(run.output());
-    let paused = pause.path().join("paused");
-    poll_until(
-        Duration::from_secs(120),
-        &format!("unstick held by {pause_env}"),
-        || async { std::fs::read_to_string(&paused).map_err(|e| e.to_string()) },
+    run_paused(
+        cp,
+        &args,
+        pause_env,
+        &format!("Remove finalizer {first}"),
+        set_finalizers(ns, "contested", &[&second]),
     )
-    .await;
-    let planned = std::fs::read_to_string(&paused).unwrap_or_default();
-    assert!(
-        planned.contains(&format!("Remove finalizer {first}")),
-        "{planned}"
-    );
-    set_finalizers(ns, "contested", &[&second]).await;
-    std::fs::write(pause.path().join("resume"), "").expect("resume");
-    running.await.expect("unstick run")
+    .await
 }
 
 #[tokio::test]

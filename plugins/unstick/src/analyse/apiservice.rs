@@ -5,14 +5,18 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::{
-    api::core::v1::Pod, kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    api::core::v1::{Pod, Service},
+    kube_aggregator::pkg::apis::apiregistration::v1::APIService,
 };
 use kube_runbook::{
     report::{ObjectRef, Remedy, Source},
     state::{ClusterState, Kind},
 };
 
-use super::backend_pod;
+use super::{
+    backend_pod,
+    backend_workloads::{creators, selects},
+};
 use crate::{
     fix::plan::{Action, Rung, Step},
     inventory::{Inventory, MetaObject},
@@ -139,6 +143,9 @@ fn available_condition(
         .find(|c| c.type_ == "Available")
 }
 
+/// The kinds that create backend pods: none of them may be unread before a backend is called gone.
+const CREATOR_KINDS: [Kind; 3] = [Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet];
+
 /// Follows the Service to its endpoints and pods; returns what is left of it and the one-line reason.
 fn backend_summary(
     backend: Option<&ClusterState>,
@@ -152,14 +159,12 @@ fn backend_summary(
             format!("service {namespace}/{name} could not be read"),
         );
     };
-    let svc_ref = ObjectRef::namespaced("Service", namespace, name);
-    let Some(service) = state.services.iter().find(|s| {
-        s.metadata.namespace.as_deref() == Some(namespace)
-            && s.metadata.name.as_deref() == Some(name)
-    }) else {
+    let Some(service) = find_service(state, namespace, name) else {
         outage.evidence.push((
             format!("service {namespace}/{name} does not exist"),
-            Source::Object { object: svc_ref },
+            Source::Object {
+                object: ObjectRef::namespaced("Service", namespace, name),
+            },
         ));
         return (
             Backend::Gone,
@@ -192,60 +197,112 @@ fn backend_summary(
             format!("service {namespace}/{name} has no selector and no ready endpoint"),
         );
     }
-    let selector_text = selector
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let pods: Vec<&Pod> = state
+    let (backend, why) = if !state.has(Kind::Pod) {
+        (
+            Backend::Down,
+            format!(
+                "pods could not be read to see why (selector {})",
+                selector_text(&selector)
+            ),
+        )
+    } else {
+        match selected_pods(state, namespace, &selector).as_slice() {
+            [] => without_pods(state, namespace, &selector, outage),
+            pods => (Backend::Down, pods_not_ready(pods, namespace, outage)),
+        }
+    };
+    (
+        backend,
+        format!("service {namespace}/{name} has no ready endpoint: {why}"),
+    )
+}
+
+fn find_service<'a>(state: &'a ClusterState, namespace: &str, name: &str) -> Option<&'a Service> {
+    state.services.iter().find(|s| {
+        s.metadata.namespace.as_deref() == Some(namespace)
+            && s.metadata.name.as_deref() == Some(name)
+    })
+}
+
+fn selected_pods<'a>(
+    state: &'a ClusterState,
+    namespace: &str,
+    selector: &BTreeMap<String, String>,
+) -> Vec<&'a Pod> {
+    state
         .pods
         .iter()
         .filter(|p| {
             p.metadata.namespace.as_deref() == Some(namespace)
-                && matches(&selector, p.metadata.labels.as_ref())
+                && selects(selector, p.metadata.labels.as_ref())
         })
-        .collect();
-    if pods.is_empty() {
-        let creators = workloads_creating(state, namespace, &selector);
-        for (fact, object) in &creators {
-            outage.evidence.push((
-                fact.clone(),
-                Source::Object {
-                    object: object.clone(),
-                },
-            ));
-        }
-        if let Some((_, object)) = creators
-            .iter()
-            .find(|(fact, _)| fact.ends_with("scaled to 0"))
-        {
-            outage.advice.push(Remedy::command(
-                format!(
-                    "{} {} is scaled to 0: scale it back up",
-                    object.kind, object.name
-                ),
-                format!(
-                    "kubectl -n {namespace} scale deployment {} --replicas=1",
-                    object.name
-                ),
-            ));
-        }
-        let (backend, why) = if creators.is_empty() {
-            (
-                Backend::Gone,
-                format!("and no Deployment in {namespace} creates such pods"),
-            )
-        } else {
-            let facts: Vec<String> = creators.iter().map(|(fact, _)| fact.clone()).collect();
-            (Backend::Down, facts.join("; "))
-        };
-        return (
-            backend,
-            format!(
-                "service {namespace}/{name} has no ready endpoint: no pod matches {selector_text} ({why})"
-            ),
-        );
+        .collect()
+}
+
+/// "k8s-app=metrics-server".
+fn selector_text(selector: &BTreeMap<String, String>) -> String {
+    selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// No pod matches: the workloads that should create them (gone only when none exists and every
+/// kind of them was read).
+fn without_pods(
+    state: &ClusterState,
+    namespace: &str,
+    selector: &BTreeMap<String, String>,
+    outage: &mut ApiOutage,
+) -> (Backend, String) {
+    let creators = creators(state, namespace, selector);
+    for creator in &creators {
+        outage.evidence.push((
+            creator.fact.clone(),
+            Source::Object {
+                object: creator.object.clone(),
+            },
+        ));
     }
+    if let Some(scaled) = creators.iter().find(|c| c.scaled_to_zero) {
+        let (kind, name) = (&scaled.object.kind, &scaled.object.name);
+        outage.advice.push(Remedy::command(
+            format!("{kind} {name} is scaled to 0: scale it back up"),
+            format!(
+                "kubectl -n {namespace} scale {} {name} --replicas=1",
+                kind.to_lowercase()
+            ),
+        ));
+    }
+    let unread: Vec<&str> = CREATOR_KINDS
+        .into_iter()
+        .filter(|kind| !state.has(*kind))
+        .map(Kind::resource)
+        .collect();
+    let (backend, why) = if !creators.is_empty() {
+        let facts: Vec<&str> = creators.iter().map(|c| c.fact.as_str()).collect();
+        (Backend::Down, facts.join("; "))
+    } else if !unread.is_empty() {
+        (
+            Backend::Down,
+            format!(
+                "could not check what creates them: {} could not be read",
+                unread.join(", ")
+            ),
+        )
+    } else {
+        (
+            Backend::Gone,
+            format!("and no Deployment, StatefulSet or DaemonSet in {namespace} creates such pods"),
+        )
+    };
+    let selector = selector_text(selector);
+    (backend, format!("no pod matches {selector} ({why})"))
+}
+
+/// Each selected pod and why it is not ready, as evidence; the reasons in one line.
+fn pods_not_ready(pods: &[&Pod], namespace: &str, outage: &mut ApiOutage) -> String {
     let described: Vec<String> = pods.iter().map(|p| backend_pod::describe(p)).collect();
     for (pod, text) in pods.iter().zip(&described) {
         outage.evidence.push((
@@ -259,13 +316,7 @@ fn backend_summary(
             },
         ));
     }
-    (
-        Backend::Down,
-        format!(
-            "service {namespace}/{name} has no ready endpoint: {}",
-            described.join("; ")
-        ),
-    )
+    described.join("; ")
 }
 
 fn ready_endpoints(state: &ClusterState, namespace: &str, service: &str) -> usize {
@@ -285,45 +336,10 @@ fn ready_endpoints(state: &ClusterState, namespace: &str, service: &str) -> usiz
         .count()
 }
 
-fn matches(selector: &BTreeMap<String, String>, labels: Option<&BTreeMap<String, String>>) -> bool {
-    selector
-        .iter()
-        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
-}
-
-/// Deployments whose pod template matches the selector: "Deployment kube-system/x is scaled to 0".
-fn workloads_creating(
-    state: &ClusterState,
-    namespace: &str,
-    selector: &BTreeMap<String, String>,
-) -> Vec<(String, ObjectRef)> {
-    state
-        .deployments
-        .iter()
-        .filter(|d| d.metadata.namespace.as_deref() == Some(namespace))
-        .filter_map(|d| {
-            let spec = &d.spec;
-            let labels = spec.template.metadata.as_ref()?.labels.as_ref();
-            matches(selector, labels).then(|| {
-                let name = d.metadata.name.as_deref().unwrap_or_default();
-                let replicas = spec.replicas.unwrap_or(1);
-                let fact = if replicas == 0 {
-                    format!("Deployment {namespace}/{name} is scaled to 0")
-                } else {
-                    format!(
-                        "Deployment {namespace}/{name} wants {replicas} replica(s) but none exists"
-                    )
-                };
-                (fact, ObjectRef::namespaced("Deployment", namespace, name))
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use k8s_openapi::{
-        api::{apps::v1::Deployment, core::v1::Service},
+        api::apps::v1::{DaemonSet, Deployment, StatefulSet},
         jiff::Timestamp,
     };
     use kube_runbook::{report::Risk, state::Origin};
@@ -347,6 +363,8 @@ mod tests {
             ClusterState::new(Origin::Snapshot { path: "x".into() }, Timestamp::UNIX_EPOCH);
         state.insert_all(services);
         state.insert_all(deployments);
+        state.insert_all(Vec::<StatefulSet>::new());
+        state.insert_all(Vec::<DaemonSet>::new());
         state.insert_all(Vec::<Pod>::new());
         state
     }
@@ -452,6 +470,103 @@ mod tests {
             "disables metrics.k8s.io/v1beta1 while its backend kube-system/metrics-server is still installed: every client loses the API until the APIService is recreated"
         );
         assert!(matches!(delete.remedy().risk, Risk::Dangerous { .. }));
+    }
+
+    fn metrics_service() -> Service {
+        from(
+            json!({"metadata": {"name": "metrics-server", "namespace": "kube-system"},
+                    "spec": {"selector": {"k8s-app": "metrics-server"}}}),
+        )
+    }
+
+    /// Explains the outage with `state` as the backend namespace, as read.
+    fn outage_with(state: ClusterState) -> ApiOutage {
+        let mut inv = inventory("2026-01-01T00:10:00Z");
+        inv.state.api_services.push(api_service());
+        inv.backends.insert("kube-system".into(), state);
+        explain(&inv, "metrics.k8s.io/v1beta1", "boom")
+    }
+
+    fn is_stale(outage: &ApiOutage) -> bool {
+        outage.steps[0].why.starts_with("a stale APIService")
+    }
+
+    #[test]
+    fn a_service_with_no_pod_and_no_workload_of_any_kind_is_stale() {
+        let outage = outage_with(backend(vec![metrics_service()], Vec::new()));
+        assert_eq!(
+            outage.summary,
+            "APIService v1beta1.metrics.k8s.io: service kube-system/metrics-server has no ready endpoint: no pod matches k8s-app=metrics-server (and no Deployment, StatefulSet or DaemonSet in kube-system creates such pods)"
+        );
+        assert!(is_stale(&outage), "{}", outage.steps[0].why);
+    }
+
+    #[test]
+    fn unread_pods_are_not_taken_for_missing_ones() {
+        let mut state =
+            ClusterState::new(Origin::Snapshot { path: "x".into() }, Timestamp::UNIX_EPOCH);
+        state.insert_all([metrics_service()]);
+        let outage = outage_with(state);
+        assert_eq!(
+            outage.summary,
+            "APIService v1beta1.metrics.k8s.io: service kube-system/metrics-server has no ready endpoint: pods could not be read to see why (selector k8s-app=metrics-server)"
+        );
+        assert!(!is_stale(&outage));
+    }
+
+    #[test]
+    fn unread_workload_kinds_are_said_and_not_taken_for_missing_ones() {
+        let mut state =
+            ClusterState::new(Origin::Snapshot { path: "x".into() }, Timestamp::UNIX_EPOCH);
+        state.insert_all([metrics_service()]);
+        state.insert_all(Vec::<Pod>::new());
+        state.insert_all(Vec::<Deployment>::new());
+        let outage = outage_with(state);
+        assert_eq!(
+            outage.summary,
+            "APIService v1beta1.metrics.k8s.io: service kube-system/metrics-server has no ready endpoint: no pod matches k8s-app=metrics-server (could not check what creates them: statefulsets, daemonsets could not be read)"
+        );
+        assert!(!is_stale(&outage));
+    }
+
+    #[test]
+    fn a_statefulset_backend_scaled_to_zero_is_down_not_stale() {
+        let mut state = backend(vec![metrics_service()], Vec::new());
+        state.stateful_sets.push(from(json!({
+            "metadata": {"name": "metrics-server", "namespace": "kube-system"},
+            "spec": {"replicas": 0, "serviceName": "metrics-server", "selector": {},
+                     "template": {"metadata": {"labels": {"k8s-app": "metrics-server"}}}},
+        })));
+        let outage = outage_with(state);
+        assert!(
+            outage
+                .summary
+                .ends_with("(StatefulSet kube-system/metrics-server is scaled to 0)"),
+            "{}",
+            outage.summary
+        );
+        assert!(!is_stale(&outage));
+        assert!(outage.advice.iter().any(|a| a.command.as_deref()
+            == Some("kubectl -n kube-system scale statefulset metrics-server --replicas=1")));
+    }
+
+    #[test]
+    fn a_daemonset_backend_on_no_node_is_down_not_stale() {
+        let mut state = backend(vec![metrics_service()], Vec::new());
+        state.daemon_sets.push(from(json!({
+            "metadata": {"name": "metrics-server", "namespace": "kube-system"},
+            "spec": {"selector": {}, "template": {"metadata": {"labels": {"k8s-app": "metrics-server"}}}},
+            "status": {"desiredNumberScheduled": 0, "currentNumberScheduled": 0, "numberMisscheduled": 0, "numberReady": 0},
+        })));
+        let outage = outage_with(state);
+        assert!(
+            outage.summary.ends_with(
+                "(DaemonSet kube-system/metrics-server matches no node (its node selector, affinity or tolerations))"
+            ),
+            "{}",
+            outage.summary
+        );
+        assert!(!is_stale(&outage));
     }
 
     #[test]

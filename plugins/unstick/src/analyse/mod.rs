@@ -3,6 +3,7 @@
 
 mod apiservice;
 mod backend_pod;
+mod backend_workloads;
 mod cause;
 mod controllers;
 mod dependents;

@@ -64,6 +64,8 @@ const BACKEND_KINDS: &[Kind] = &[
     Kind::EndpointSlice,
     Kind::Pod,
     Kind::Deployment,
+    Kind::StatefulSet,
+    Kind::DaemonSet,
 ];
 
 /// What to analyse.

@@ -2,21 +2,13 @@
 //! endpoints, and the pods that should serve them. An unavailable API makes discovery fail, and
 //! the namespace controller never finalizes a namespace while discovery fails.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::{
-    api::core::v1::{Pod, Service},
-    kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-};
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use kube_runbook::{
     report::{ObjectRef, Remedy, Source},
-    state::{ClusterState, Kind},
+    state::Kind,
 };
 
-use super::{
-    backend_pod,
-    backend_workloads::{creators, selects},
-};
+use super::api_backend::backend_summary;
 use crate::{
     fix::plan::{Action, Rung, Step},
     inventory::{Inventory, MetaObject},
@@ -53,23 +45,7 @@ pub fn explain(inventory: &Inventory, group_version: &str, error: &str) -> ApiOu
         };
         return outage;
     };
-    let api_ref = ObjectRef::cluster("APIService", &name);
-    if let Some(available) = available_condition(api) {
-        outage.evidence.push((
-            format!(
-                "Available={} ({}): {}",
-                available.status,
-                available.reason.as_deref().unwrap_or_default(),
-                available.message.as_deref().unwrap_or_default()
-            ),
-            Source::Condition {
-                object: api_ref.clone(),
-                condition_type: "Available".into(),
-                status: available.status.clone(),
-                reason: available.reason.clone(),
-            },
-        ));
-    }
+    outage.evidence.extend(available_fact(api, &name));
     let Some(service) = api.spec.as_ref().and_then(|s| s.service.as_ref()) else {
         outage.summary =
             format!("APIService {name} is served by the API server itself and still fails");
@@ -85,39 +61,15 @@ pub fn explain(inventory: &Inventory, group_version: &str, error: &str) -> ApiOu
     );
     outage.summary = format!("APIService {name}: {why_down}");
     let api_object = MetaObject::of_kind(Kind::ApiService, &api.metadata);
-    let delete = match backend {
-        Backend::Gone => Step::new(
-            Rung::FixCause,
-            Action::Delete(api_object),
-            "a stale APIService (its backend is gone): without it discovery succeeds again and deletions can finish",
-            format!(
-                "the API {group_version} disappears for every client until the APIService is recreated (e.g. by reinstalling its add-on)"
-            ),
-        ),
-        Backend::Down => Step::new(
-            Rung::FixCause,
-            Action::Delete(api_object),
-            format!(
-                "disables the API {group_version}: discovery succeeds again and deletions can finish"
-            ),
-            format!(
-                "disables {group_version} while its backend {svc_ns}/{svc_name} is still installed: every client loses the API until the APIService is recreated"
-            ),
-        ),
-    };
-    outage.steps.push(delete);
-    let bring_back = match backend {
-        Backend::Gone => format!(
-            "If {group_version} is still wanted, bring its backend back; the deletion then finishes by itself"
-        ),
-        Backend::Down => format!(
-            "Bring the backend of {group_version} back (the safe fix): the deletion then finishes by itself"
-        ),
-    };
+    outage.steps.push(backend.delete_step(
+        api_object,
+        group_version,
+        &format!("{svc_ns}/{svc_name}"),
+    ));
     outage.advice.insert(
         0,
         Remedy::command(
-            bring_back,
+            backend.bring_back(group_version),
             format!("kubectl get apiservice {name} -o yaml; kubectl -n {svc_ns} get service,endpointslices,pods"),
         ),
     );
@@ -126,223 +78,86 @@ pub fn explain(inventory: &Inventory, group_version: &str, error: &str) -> ApiOu
 
 /// Whether an APIService's backend is gone (the APIService is stale) or installed but down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
+pub(super) enum Backend {
     Gone,
     /// Installed but not serving, or not readable: deleting the APIService disables a live API.
     Down,
 }
 
-fn available_condition(
-    api: &APIService,
-) -> Option<&k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceCondition> {
-    api.status
+impl Backend {
+    /// Deleting the APIService: removing a stale one, or disabling the API of a backend that is
+    /// down (`service` is "namespace/name").
+    fn delete_step(self, api_service: MetaObject, group_version: &str, service: &str) -> Step {
+        let (why, danger) = match self {
+            Backend::Gone => (
+                "a stale APIService (its backend is gone): without it discovery succeeds again and deletions can finish".to_string(),
+                format!(
+                    "the API {group_version} disappears for every client until the APIService is recreated (e.g. by reinstalling its add-on)"
+                ),
+            ),
+            Backend::Down => (
+                format!(
+                    "disables the API {group_version}: discovery succeeds again and deletions can finish"
+                ),
+                format!(
+                    "disables {group_version} while its backend {service} is still installed: every client loses the API until the APIService is recreated"
+                ),
+            ),
+        };
+        Step::new(Rung::FixCause, Action::Delete(api_service), why, danger)
+    }
+
+    /// The advice to bring the backend back: the safe fix, or the alternative to deleting.
+    fn bring_back(self, group_version: &str) -> String {
+        match self {
+            Backend::Gone => format!(
+                "If {group_version} is still wanted, bring its backend back; the deletion then finishes by itself"
+            ),
+            Backend::Down => format!(
+                "Bring the backend of {group_version} back (the safe fix): the deletion then finishes by itself"
+            ),
+        }
+    }
+}
+
+/// "Available=False (MissingEndpoints): ...", sourced to the APIService's condition.
+fn available_fact(api: &APIService, name: &str) -> Option<(String, Source)> {
+    let available = api
+        .status
         .as_ref()?
         .conditions
         .as_ref()?
         .iter()
-        .find(|c| c.type_ == "Available")
-}
-
-/// The kinds that create backend pods: none of them may be unread before a backend is called gone.
-const CREATOR_KINDS: [Kind; 3] = [Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet];
-
-/// Follows the Service to its endpoints and pods; returns what is left of it and the one-line reason.
-fn backend_summary(
-    backend: Option<&ClusterState>,
-    namespace: &str,
-    name: &str,
-    outage: &mut ApiOutage,
-) -> (Backend, String) {
-    let Some(state) = backend.filter(|s| s.has(Kind::Service)) else {
-        return (
-            Backend::Down,
-            format!("service {namespace}/{name} could not be read"),
-        );
-    };
-    let Some(service) = find_service(state, namespace, name) else {
-        outage.evidence.push((
-            format!("service {namespace}/{name} does not exist"),
-            Source::Object {
-                object: ObjectRef::namespaced("Service", namespace, name),
-            },
-        ));
-        return (
-            Backend::Gone,
-            format!("its service {namespace}/{name} does not exist"),
-        );
-    };
-    let ready = ready_endpoints(state, namespace, name);
-    outage.evidence.push((
-        format!("service {namespace}/{name} has {ready} ready endpoint(s)"),
-        Source::Object {
-            object: ObjectRef::namespaced("EndpointSlice", namespace, name),
+        .find(|c| c.type_ == "Available")?;
+    Some((
+        format!(
+            "Available={} ({}): {}",
+            available.status,
+            available.reason.as_deref().unwrap_or_default(),
+            available.message.as_deref().unwrap_or_default()
+        ),
+        Source::Condition {
+            object: ObjectRef::cluster("APIService", name),
+            condition_type: "Available".into(),
+            status: available.status.clone(),
+            reason: available.reason.clone(),
         },
-    ));
-    if ready > 0 {
-        return (
-            Backend::Down,
-            format!(
-                "service {namespace}/{name} has {ready} ready endpoint(s), yet the API server cannot use them (TLS, port or network)"
-            ),
-        );
-    }
-    let selector = service
-        .spec
-        .as_ref()
-        .and_then(|s| s.selector.clone())
-        .unwrap_or_default();
-    if selector.is_empty() {
-        return (
-            Backend::Down,
-            format!("service {namespace}/{name} has no selector and no ready endpoint"),
-        );
-    }
-    let (backend, why) = if !state.has(Kind::Pod) {
-        (
-            Backend::Down,
-            format!(
-                "pods could not be read to see why (selector {})",
-                selector_text(&selector)
-            ),
-        )
-    } else {
-        match selected_pods(state, namespace, &selector).as_slice() {
-            [] => without_pods(state, namespace, &selector, outage),
-            pods => (Backend::Down, pods_not_ready(pods, namespace, outage)),
-        }
-    };
-    (
-        backend,
-        format!("service {namespace}/{name} has no ready endpoint: {why}"),
-    )
-}
-
-fn find_service<'a>(state: &'a ClusterState, namespace: &str, name: &str) -> Option<&'a Service> {
-    state.services.iter().find(|s| {
-        s.metadata.namespace.as_deref() == Some(namespace)
-            && s.metadata.name.as_deref() == Some(name)
-    })
-}
-
-fn selected_pods<'a>(
-    state: &'a ClusterState,
-    namespace: &str,
-    selector: &BTreeMap<String, String>,
-) -> Vec<&'a Pod> {
-    state
-        .pods
-        .iter()
-        .filter(|p| {
-            p.metadata.namespace.as_deref() == Some(namespace)
-                && selects(selector, p.metadata.labels.as_ref())
-        })
-        .collect()
-}
-
-/// "k8s-app=metrics-server".
-fn selector_text(selector: &BTreeMap<String, String>) -> String {
-    selector
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// No pod matches: the workloads that should create them (gone only when none exists and every
-/// kind of them was read).
-fn without_pods(
-    state: &ClusterState,
-    namespace: &str,
-    selector: &BTreeMap<String, String>,
-    outage: &mut ApiOutage,
-) -> (Backend, String) {
-    let creators = creators(state, namespace, selector);
-    for creator in &creators {
-        outage.evidence.push((
-            creator.fact.clone(),
-            Source::Object {
-                object: creator.object.clone(),
-            },
-        ));
-    }
-    if let Some(scaled) = creators.iter().find(|c| c.scaled_to_zero) {
-        let (kind, name) = (&scaled.object.kind, &scaled.object.name);
-        outage.advice.push(Remedy::command(
-            format!("{kind} {name} is scaled to 0: scale it back up"),
-            format!(
-                "kubectl -n {namespace} scale {} {name} --replicas=1",
-                kind.to_lowercase()
-            ),
-        ));
-    }
-    let unread: Vec<&str> = CREATOR_KINDS
-        .into_iter()
-        .filter(|kind| !state.has(*kind))
-        .map(Kind::resource)
-        .collect();
-    let (backend, why) = if !creators.is_empty() {
-        let facts: Vec<&str> = creators.iter().map(|c| c.fact.as_str()).collect();
-        (Backend::Down, facts.join("; "))
-    } else if !unread.is_empty() {
-        (
-            Backend::Down,
-            format!(
-                "could not check what creates them: {} could not be read",
-                unread.join(", ")
-            ),
-        )
-    } else {
-        (
-            Backend::Gone,
-            format!("and no Deployment, StatefulSet or DaemonSet in {namespace} creates such pods"),
-        )
-    };
-    let selector = selector_text(selector);
-    (backend, format!("no pod matches {selector} ({why})"))
-}
-
-/// Each selected pod and why it is not ready, as evidence; the reasons in one line.
-fn pods_not_ready(pods: &[&Pod], namespace: &str, outage: &mut ApiOutage) -> String {
-    let described: Vec<String> = pods.iter().map(|p| backend_pod::describe(p)).collect();
-    for (pod, text) in pods.iter().zip(&described) {
-        outage.evidence.push((
-            text.clone(),
-            Source::Object {
-                object: ObjectRef::namespaced(
-                    "Pod",
-                    namespace,
-                    pod.metadata.name.as_deref().unwrap_or_default(),
-                ),
-            },
-        ));
-    }
-    described.join("; ")
-}
-
-fn ready_endpoints(state: &ClusterState, namespace: &str, service: &str) -> usize {
-    state
-        .endpoint_slices
-        .iter()
-        .filter(|s| {
-            s.metadata.namespace.as_deref() == Some(namespace)
-                && s.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("kubernetes.io/service-name"))
-                    .is_some_and(|n| n == service)
-        })
-        .flat_map(|s| s.endpoints.iter().flatten())
-        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
-        .count()
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use k8s_openapi::{
-        api::apps::v1::{DaemonSet, Deployment, StatefulSet},
+        api::{
+            apps::v1::{DaemonSet, Deployment, StatefulSet},
+            core::v1::{Pod, Service},
+        },
         jiff::Timestamp,
     };
-    use kube_runbook::{report::Risk, state::Origin};
+    use kube_runbook::{
+        report::Risk,
+        state::{ClusterState, Origin},
+    };
     use serde_json::json;
 
     use super::*;

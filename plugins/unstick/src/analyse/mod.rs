@@ -1,6 +1,7 @@
 //! Pure analysis: from an [`Inventory`] to what is stuck, why, and the ladder of steps that would
 //! unstick it. Nothing here talks to the API, so a snapshot and a live cluster answer alike.
 
+mod api_backend;
 mod apiservice;
 mod backend_pod;
 mod backend_workloads;

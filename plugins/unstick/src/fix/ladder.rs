@@ -37,80 +37,135 @@ pub async fn walk(
     conn: &Connection,
     mut diagnosis: Diagnosis,
 ) -> Result<u8, Error> {
-    let styles = session.styles;
     let subject = session.subject.reference();
-    let mut tried: HashSet<String> = HashSet::new();
-    let mut changes: HashMap<String, usize> = HashMap::new();
-    let mut lacking: HashMap<String, Option<Permission>> = HashMap::new();
-    let mut took_any = false;
-    let mut offered = 0;
+    let mut walk = Walk::new(session, conn);
     loop {
-        if took_any && !diagnosis.is_stuck() {
+        if walk.took_any && !diagnosis.is_stuck() {
             eprintln!(
                 "Waiting up to {} for {subject} to go...",
                 kube_runbook::report::human_duration(session.wait)
             );
             match wait_while_progressing(session).await? {
-                None => return gone(&subject, &styles),
+                None => return gone(&subject, &session.styles),
                 Some(next) => diagnosis = next,
             }
         }
         let (permitted, first_forbidden) =
-            permitted_steps(conn, &diagnosis, &mut tried, &mut lacking).await?;
+            permitted_steps(conn, &diagnosis, &mut walk.tried, &mut walk.lacking).await?;
         let Some(step) = permitted.into_iter().next() else {
-            if let (Some(permission), false) = (first_forbidden, took_any) {
-                return Err(permission.forbidden());
-            }
-            return nothing_left(&diagnosis, took_any, &subject);
+            return walk.end_without_step(&diagnosis, first_forbidden);
         };
-        tried.insert(step.key());
-        offered += 1;
-        eprint!("\n{}", step_text(&step, offered, &styles));
-        // The test hook stands in for a person taking time to decide.
-        let awaited = pause(Pause::AwaitingConfirmation, &step.description()).await?
-            || session.confirmer.asks_a_person(&step);
-        // The prompt blocks on the terminal: keep it off the async worker's hands.
-        match tokio::task::block_in_place(|| session.confirmer.decide(&step))? {
-            Decision::Skip => continue,
-            Decision::Stop => {
-                return Err(Error::Incomplete(format!(
-                    "stopped at your request; {subject} is still there"
-                )));
-            }
-            Decision::Take => {}
-        }
-        match execute(conn, &step, false, &session.backup_dir).await? {
-            Outcome::Stale(why) if awaited => {
-                return changed_while_confirming(session, conn, &step, &why).await;
-            }
-            Outcome::Done => {
-                took_any = true;
-                eprintln!("  {} {}", styles.ok.style("done:"), step.description());
-                if settled_away(session, conn).await? {
-                    return gone(&subject, &styles);
-                }
-            }
-            Outcome::Gone => eprintln!("  {} is already gone", step.target().reference()),
-            Outcome::Changed(why) | Outcome::Stale(why) => {
-                let count = changes.entry(step.key()).or_default();
-                *count += 1;
-                eprintln!(
-                    "  {} changed since it was read ({why}): the change was not applied; reading it again and diagnosing anew",
-                    step.target().reference()
-                );
-                if *count < MAX_CHANGES {
-                    tried.remove(&step.key());
-                }
-            }
+        let Some(awaited) = walk.offer(&step).await? else {
+            continue;
+        };
+        if let Some(code) = walk.take(&step, awaited).await? {
+            return Ok(code);
         }
         match session.rediagnose().await? {
-            None => return gone(&subject, &styles),
+            None => return gone(&subject, &session.styles),
             Some(next) => {
                 for finding in next.findings.iter().filter(|f| f.object == subject) {
                     eprintln!("  now: {}", finding.title);
                 }
                 diagnosis = next;
             }
+        }
+    }
+}
+
+/// Where a walk stands: the steps tried, how often each found its object changed, the
+/// permissions found missing, whether a step was taken and how many were offered.
+struct Walk<'s, 'a> {
+    session: &'s Session<'a>,
+    conn: &'s Connection,
+    tried: HashSet<String>,
+    changes: HashMap<String, usize>,
+    lacking: HashMap<String, Option<Permission>>,
+    took_any: bool,
+    offered: usize,
+}
+
+impl<'s, 'a> Walk<'s, 'a> {
+    fn new(session: &'s Session<'a>, conn: &'s Connection) -> Self {
+        Walk {
+            session,
+            conn,
+            tried: HashSet::new(),
+            changes: HashMap::new(),
+            lacking: HashMap::new(),
+            took_any: false,
+            offered: 0,
+        }
+    }
+
+    /// No step is left to offer: a missing permission when nothing was taken, else how it ends.
+    fn end_without_step(
+        &self,
+        diagnosis: &Diagnosis,
+        first_forbidden: Option<Permission>,
+    ) -> Result<u8, Error> {
+        if let (Some(permission), false) = (first_forbidden, self.took_any) {
+            return Err(permission.forbidden());
+        }
+        nothing_left(diagnosis, self.took_any, &self.session.subject.reference())
+    }
+
+    /// Shows `step` and asks: Some(whether the answer took a person's time) to take it, None to
+    /// skip it; an error to stop.
+    async fn offer(&mut self, step: &Step) -> Result<Option<bool>, Error> {
+        self.tried.insert(step.key());
+        self.offered += 1;
+        eprint!("\n{}", step_text(step, self.offered, &self.session.styles));
+        // The test hook stands in for a person taking time to decide.
+        let awaited = pause(Pause::AwaitingConfirmation, &step.description()).await?
+            || self.session.confirmer.asks_a_person(step);
+        // The prompt blocks on the terminal: keep it off the async worker's hands.
+        match tokio::task::block_in_place(|| self.session.confirmer.decide(step))? {
+            Decision::Skip => Ok(None),
+            Decision::Stop => Err(Error::Incomplete(format!(
+                "stopped at your request; {} is still there",
+                self.session.subject.reference()
+            ))),
+            Decision::Take => Ok(Some(awaited)),
+        }
+    }
+
+    /// Carries `step` out; Some(exit code) when the run ends here.
+    async fn take(&mut self, step: &Step, awaited: bool) -> Result<Option<u8>, Error> {
+        let session = self.session;
+        match execute(self.conn, step, false, &session.backup_dir).await? {
+            Outcome::Stale(why) if awaited => {
+                return changed_while_confirming(session, self.conn, step, &why)
+                    .await
+                    .map(Some);
+            }
+            Outcome::Done => {
+                self.took_any = true;
+                eprintln!(
+                    "  {} {}",
+                    session.styles.ok.style("done:"),
+                    step.description()
+                );
+                if settled_away(session, self.conn).await? {
+                    return gone(&session.subject.reference(), &session.styles).map(Some);
+                }
+            }
+            Outcome::Gone => eprintln!("  {} is already gone", step.target().reference()),
+            Outcome::Changed(why) | Outcome::Stale(why) => self.found_changed(step, &why),
+        }
+        Ok(None)
+    }
+
+    /// The step's object changed: it may be offered again, from a fresh diagnosis, a few times.
+    fn found_changed(&mut self, step: &Step, why: &str) {
+        let count = self.changes.entry(step.key()).or_default();
+        *count += 1;
+        eprintln!(
+            "  {} changed since it was read ({why}): the change was not applied; reading it again and diagnosing anew",
+            step.target().reference()
+        );
+        if *count < MAX_CHANGES {
+            self.tried.remove(&step.key());
         }
     }
 }

@@ -96,15 +96,17 @@ impl LostNode<'_> {
             .map(|t| t.0)
     }
 
-    /// The facts: the Ready condition, the lease, the taints.
+    /// The facts: the Ready condition, the lease (or with none read, the heartbeat), the taints.
     pub fn evidence(&self, now: Timestamp) -> Vec<(String, Source)> {
         let node_ref = ObjectRef::cluster("Node", self.name());
         let mut facts = Vec::new();
         if let Some(ready) = self.ready {
             facts.push(ready_fact(self.name(), ready, now));
         }
-        if let Some(lease) = self.lease {
-            facts.push(lease_fact(self.name(), lease, now));
+        match (self.lease, self.ready) {
+            (Some(lease), _) => facts.push(lease_fact(self.name(), lease, now)),
+            (None, Some(ready)) => facts.push(heartbeat_fact(self.name(), ready, now)),
+            (None, None) => {}
         }
         for taint in self
             .node
@@ -428,6 +430,15 @@ mod tests {
             panic!("expected a lost node");
         };
         assert_eq!(lost.summary(), "node silent is NotReady");
+        let facts: Vec<String> = lost
+            .evidence("2026-01-01T00:10:00Z".parse().unwrap())
+            .into_iter()
+            .map(|(fact, _)| fact)
+            .collect();
+        assert_eq!(
+            facts[1],
+            "its kubelet last posted node status 9m ago (no lease read)"
+        );
     }
 
     #[test]

@@ -70,24 +70,31 @@ pub(super) fn backend_summary(
             format!("service {namespace}/{name} has no selector and no ready endpoint"),
         );
     }
-    let (backend, why) = if !state.has(Kind::Pod) {
-        (
-            Backend::Down,
-            format!(
-                "pods could not be read to see why (selector {})",
-                selector_text(&selector)
-            ),
-        )
-    } else {
-        match selected_pods(state, namespace, &selector).as_slice() {
-            [] => without_pods(state, namespace, &selector, outage),
-            pods => (Backend::Down, pods_not_ready(pods, namespace, outage)),
-        }
-    };
+    let (backend, why) = why_no_endpoint(state, namespace, &selector, outage);
     (
         backend,
         format!("service {namespace}/{name} has no ready endpoint: {why}"),
     )
+}
+
+/// Why a Service with `selector` has no ready endpoint: its pods are not ready, or there are none.
+fn why_no_endpoint(
+    state: &ClusterState,
+    namespace: &str,
+    selector: &BTreeMap<String, String>,
+    outage: &mut ApiOutage,
+) -> (Backend, String) {
+    if !state.has(Kind::Pod) {
+        let selector = selector_text(selector);
+        return (
+            Backend::Down,
+            format!("pods could not be read to see why (selector {selector})"),
+        );
+    }
+    match selected_pods(state, namespace, selector).as_slice() {
+        [] => without_pods(state, namespace, selector, outage),
+        pods => (Backend::Down, pods_not_ready(pods, namespace, outage)),
+    }
 }
 
 fn find_service<'a>(state: &'a ClusterState, namespace: &str, name: &str) -> Option<&'a Service> {

@@ -12,7 +12,9 @@ use k8s_openapi::{
 use kube::{Api, api::DeleteParams};
 use kube_runbooks_harness::{ControlPlane, TestNamespace, poll_until};
 
-use crate::common::{backup_dir, backups, discovery_lock, finding, report, unstick};
+use crate::common::{
+    backup_dir, backups, discovery_lock, finding, fix_everything, report, unstick,
+};
 
 /// Creates Service `gone-api` (selecting `app: gone-api`) and `workloads` in `backend`, an
 /// APIService served by it, then deletes `doomed` and waits until discovery failure holds it.
@@ -102,15 +104,12 @@ async fn namespace_held_by_an_apiservice_whose_backend_is_missing() {
     );
 
     let saved = backup_dir();
-    let fixed = unstick(
+    let fixed = fix_everything(
         cp,
-        &[
-            &format!("ns/{}", doomed.name()),
-            "--fix",
-            "--yes",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
+        None,
+        &format!("ns/{}", doomed.name()),
+        &[],
+        saved.path(),
     )
     .await;
     eprintln!("--- fix:\n{}", fixed.stderr);

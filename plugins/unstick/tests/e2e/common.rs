@@ -36,6 +36,25 @@ pub async fn unstick_as(cp: &ControlPlane, kubeconfig: &Path, args: &[&str]) -> 
         .await
 }
 
+/// `kubectl unstick TARGET --fix --yes ARGS... --backup-dir BACKUPS`, taking every step offered, as
+/// `kubeconfig`'s user (admin when None).
+pub async fn fix_everything(
+    cp: &ControlPlane,
+    kubeconfig: Option<&Path>,
+    target: &str,
+    args: &[&str],
+    backups: &Path,
+) -> RunOutput {
+    let backups = backups.display().to_string();
+    let mut all = vec![target, "--fix", "--yes"];
+    all.extend_from_slice(args);
+    all.extend(["--backup-dir", backups.as_str()]);
+    match kubeconfig {
+        Some(kubeconfig) => unstick_as(cp, kubeconfig, &all).await,
+        None => unstick(cp, &all).await,
+    }
+}
+
 /// The JSON report on stdout.
 pub fn report(out: &RunOutput) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{out}"))

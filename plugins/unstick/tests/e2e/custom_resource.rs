@@ -10,7 +10,7 @@ use kube::{
 };
 use kube_runbooks_harness::{ControlPlane, poll_until};
 
-use crate::common::{backup_dir, backups, finding, gizmo_type, report, unstick};
+use crate::common::{backup_dir, backups, finding, fix_everything, gizmo_type, report, unstick};
 
 #[tokio::test]
 async fn custom_resource_with_a_finalizer_and_no_controller() {
@@ -122,19 +122,7 @@ async fn custom_resource_with_a_finalizer_and_no_controller() {
     );
 
     let saved = backup_dir();
-    let fixed = unstick(
-        cp,
-        &[
-            &target,
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
-    )
-    .await;
+    let fixed = fix_everything(cp, None, &target, &["-n", ns.name()], saved.path()).await;
     eprintln!("--- fix:\n{}", fixed.stderr);
     assert_eq!(fixed.code, Some(0), "{fixed}");
     assert!(

@@ -12,7 +12,9 @@ use kube::{
 };
 use kube_runbooks_harness::{ControlPlane, poll_until};
 
-use crate::common::{backup_dir, backups, codes, config_map, discovery_lock, report, unstick};
+use crate::common::{
+    backup_dir, backups, codes, config_map, discovery_lock, fix_everything, report, unstick,
+};
 
 #[tokio::test]
 async fn foreground_deletion_held_by_a_dependent() {
@@ -121,19 +123,7 @@ async fn foreground_deletion_held_by_a_dependent() {
     );
 
     let saved = backup_dir();
-    let fixed = unstick(
-        cp,
-        &[
-            "cm/parent",
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
-    )
-    .await;
+    let fixed = fix_everything(cp, None, "cm/parent", &["-n", ns.name()], saved.path()).await;
     eprintln!("--- fix:\n{}", fixed.stderr);
     assert_eq!(fixed.code, Some(0), "{fixed}");
     assert!(

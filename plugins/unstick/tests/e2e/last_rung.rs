@@ -13,7 +13,7 @@ use k8s_openapi::{
 use kube::{Api, api::DynamicObject};
 use kube_runbooks_harness::{ControlPlane, poll_until};
 
-use crate::common::{backup_dir, backups, discovery_lock, gizmo_type, unstick_as};
+use crate::common::{backup_dir, backups, discovery_lock, fix_everything, gizmo_type};
 
 #[tokio::test]
 async fn a_namespace_held_by_a_custom_resource_is_finalized_as_the_last_resort() {
@@ -76,18 +76,12 @@ subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {operator}}}
 
     let kubeconfig = cp.kubeconfig_for(&operator, &[]);
     let saved = backup_dir();
-    let fixed = unstick_as(
+    let fixed = fix_everything(
         cp,
-        &kubeconfig,
-        &[
-            &format!("ns/{}", doomed.name()),
-            "--fix",
-            "--yes",
-            "--acknowledge",
-            doomed.name(),
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
+        Some(&kubeconfig),
+        &format!("ns/{}", doomed.name()),
+        &["--acknowledge", doomed.name()],
+        saved.path(),
     )
     .await;
     eprintln!("--- fix:\n{}", fixed.stderr);

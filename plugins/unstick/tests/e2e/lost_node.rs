@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::{Api, api::DeleteParams};
 use kube_runbooks_harness::{ControlPlane, FakeNode};
 
-use crate::common::{backup_dir, backups, finding, report, unstick};
+use crate::common::{backup_dir, backups, finding, fix_everything, report, unstick};
 
 #[tokio::test]
 async fn pod_on_a_node_that_stopped_heartbeating() {
@@ -54,19 +54,7 @@ async fn pod_on_a_node_that_stopped_heartbeating() {
     );
 
     let saved = backup_dir();
-    let fixed = unstick(
-        cp,
-        &[
-            "pod/lonely",
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
-    )
-    .await;
+    let fixed = fix_everything(cp, None, "pod/lonely", &["-n", ns.name()], saved.path()).await;
     eprintln!("--- fix:\n{}", fixed.stderr);
     assert_eq!(fixed.code, Some(0), "{fixed}");
     assert!(

@@ -10,7 +10,7 @@ use kube::{Api, api::DeleteParams};
 use kube_runbooks_harness::{ControlPlane, FakeNode};
 
 use crate::{
-    common::{backup_dir, backups, unstick_as},
+    common::{backup_dir, backups, fix_everything},
     users::kubeconfig_with_rules,
 };
 
@@ -43,20 +43,12 @@ async fn deleting_a_lost_node_lets_pod_gc_remove_its_pod() {
 
     let decommissioner = decommissioner_kubeconfig(cp, ns.name()).await;
     let saved = backup_dir();
-    let fixed = unstick_as(
+    let fixed = fix_everything(
         cp,
-        &decommissioner,
-        &[
-            "pod/lonely",
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--wait",
-            "3m",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
+        Some(&decommissioner),
+        "pod/lonely",
+        &["-n", ns.name(), "--wait", "3m"],
+        saved.path(),
     )
     .await;
     eprintln!("--- fix:\n{}", fixed.stderr);

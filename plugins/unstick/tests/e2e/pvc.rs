@@ -15,7 +15,7 @@ use kube::{
 use kube_runbooks_harness::{ControlPlane, FakeNode, poll_until};
 
 use crate::{
-    common::{backup_dir, backups, codes, finding, report, unstick},
+    common::{backup_dir, backups, codes, finding, fix_everything, report, unstick},
     volumes::bound_claim,
 };
 
@@ -82,19 +82,7 @@ spec:
     );
 
     let saved = backup_dir();
-    let fixed = unstick(
-        cp,
-        &[
-            "pvc/data",
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
-    )
-    .await;
+    let fixed = fix_everything(cp, None, "pvc/data", &["-n", ns.name()], saved.path()).await;
     eprintln!("--- fix:\n{}", fixed.stderr);
     assert_eq!(fixed.code, Some(0), "{fixed}");
     assert!(

@@ -12,7 +12,7 @@ use kube::{Api, api::DeleteParams};
 use kube_runbooks_harness::{ControlPlane, FakeNode, poll_until};
 
 use crate::{
-    common::{backup_dir, backups, unstick_as},
+    common::{backup_dir, backups, fix_everything, unstick_as},
     users::operator_kubeconfig,
     volumes::bound_claim,
 };
@@ -80,20 +80,12 @@ async fn force_deleting_a_pod_with_a_read_write_once_claim_needs_its_name() {
     assert_eq!(waiting.metadata.uid, solo_uid);
 
     let saved = backup_dir();
-    let fixed = unstick_as(
+    let fixed = fix_everything(
         cp,
-        &operator,
-        &[
-            "pod/solo",
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--acknowledge",
-            "solo",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
+        Some(&operator),
+        "pod/solo",
+        &["-n", ns.name(), "--acknowledge", "solo"],
+        saved.path(),
     )
     .await;
     eprintln!("--- acknowledged:\n{}", fixed.stderr);

@@ -8,7 +8,7 @@ use kube::Api;
 use kube_runbooks_harness::{ControlPlane, FakeNode, poll_until};
 
 use crate::{
-    common::{backup_dir, backups, finding, report, unstick, unstick_as},
+    common::{backup_dir, backups, finding, fix_everything, report, unstick, unstick_as},
     users::operator_kubeconfig,
 };
 
@@ -83,20 +83,12 @@ spec:
     );
 
     let saved = backup_dir();
-    let fixed = unstick_as(
+    let fixed = fix_everything(
         cp,
-        &operator,
-        &[
-            "pod/db-0",
-            "-n",
-            ns.name(),
-            "--fix",
-            "--yes",
-            "--acknowledge",
-            "db-0",
-            "--backup-dir",
-            saved.path().to_str().unwrap(),
-        ],
+        Some(&operator),
+        "pod/db-0",
+        &["-n", ns.name(), "--acknowledge", "db-0"],
+        saved.path(),
     )
     .await;
     eprintln!("--- acknowledged:\n{}", fixed.stderr);

@@ -119,8 +119,23 @@ pub async fn unstick_lists_what_is_stuck(user: &KrewUser, ns: &TestNamespace) {
         Some(1),
         "something stuck is a problem found: {scan}"
     );
+    assert!(
+        scan.stdout.starts_with("KIND ")
+            && scan
+                .stdout
+                .lines()
+                .next()
+                .is_some_and(|h| h.contains("TERMINATING")),
+        "a table of what is stuck: {scan}"
+    );
     for (kind, name) in [("ConfigMap", "held"), ("Pod", "leaving")] {
-        let line = format!("✗ {kind} {}/{name}: Terminating for", ns.name());
-        assert!(scan.stdout.contains(&line), "{line:?} missing: {scan}");
+        let row = scan.stdout.lines().find(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            columns.first() == Some(&kind) && columns.get(1) == Some(&name)
+        });
+        assert!(
+            row.is_some_and(|r| r.contains("finalizer kube-runbooks.test/hold")),
+            "a row for {kind} {name} naming its finalizer: {scan}"
+        );
     }
 }
